@@ -1,0 +1,56 @@
+"""jpegsurgeon: rewrite JPEG files at the bitstream level.
+
+    image = jpegsurgeon.read("in.jpg")          # markers, tables, coefficients
+    data = jpegsurgeon.write(image)             # strict baseline JFIF bytes
+
+Submodules are imported on first use so that the command line starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from .model import JpegImage
+
+
+def read(source: str | os.PathLike | bytes, max_pixels: int | None = None) -> JpegImage:
+    """Parse and entropy-decode a JPEG given as a path or as bytes.
+
+    Raises JpegError (with the file name and byte offset) for input that
+    cannot be read.
+    """
+    from .errors import JpegError
+    from .reader import read_image
+
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return read_image(bytes(source), max_pixels=max_pixels)
+    name = os.fspath(source)
+    try:
+        with open(name, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        raise JpegError(f"cannot read: {error.strerror or error}", source=name) from None
+    try:
+        return read_image(data, max_pixels=max_pixels)
+    except JpegError as error:
+        raise error.located(name) from None
+
+
+def write(image: JpegImage, preserve: bool = False) -> bytes:
+    """Encode the image model: strict baseline JFIF with optimal Huffman tables,
+    or with `preserve` the original segments, tables and restart layout."""
+    from .writer import write_preserved, write_strict
+
+    return write_preserved(image) if preserve else write_strict(image)
+
+
+def __getattr__(name: str):
+    if name in ("JpegError", "UnsupportedJpeg"):
+        from . import errors
+
+        return getattr(errors, name)
+    raise AttributeError(f"module 'jpegsurgeon' has no attribute {name!r}")

@@ -1,0 +1,122 @@
+"""Entropy decoding: each scan's data into the components' coefficient arrays.
+
+The parser has located every scan and the tables in force for it; this module
+lays out each scan's MCUs and hands them to the compiled loops in `_entropy`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _entropy
+from ._entropy import ScanKind
+from .errors import JpegError
+from .huffman import decode_arrays
+from .model import Frame, HuffmanTable, JpegImage, Scan
+
+
+def scan_layout(frame: Frame, component_indexes: list[int]) -> tuple[np.ndarray, int, int]:
+    """Blocks of one MCU and the MCU grid of a scan (T.81 A.2).
+
+    Returns rows of (component position in scan, row multiplier, column
+    multiplier, block row offset, block column offset, array width in blocks)
+    and the number of MCUs across and down.
+    """
+    components = [frame.components[i] for i in component_indexes]
+    if len(components) == 1:
+        # Non-interleaved: one block per MCU, only the blocks libjpeg reports.
+        c = components[0]
+        rows = [(0, 1, 1, 0, 0, c.coefficients.shape[1])]
+        return np.array(rows, np.int32), c.width_in_blocks, c.height_in_blocks
+    rows = []
+    for position, c in enumerate(components):
+        for dy in range(c.v):
+            for dx in range(c.h):
+                rows.append((position, c.v, c.h, dy, dx, c.coefficients.shape[1]))
+    return np.array(rows, np.int32), frame.mcus_wide, frame.mcus_high
+
+
+def scan_kind(frame: Frame, scan: Scan) -> ScanKind:
+    if not frame.progressive:
+        return ScanKind.SEQUENTIAL
+    if scan.ss == 0:
+        return ScanKind.DC_FIRST if scan.ah == 0 else ScanKind.DC_REFINE
+    return ScanKind.AC_FIRST if scan.ah == 0 else ScanKind.AC_REFINE
+
+
+class _DecoderCache:
+    """One compiled decoder per table definition, however many scans use it."""
+
+    def __init__(self) -> None:
+        self._built: dict[int, _entropy.HuffmanDecoder] = {}
+
+    def get(self, table: HuffmanTable | None) -> _entropy.HuffmanDecoder | None:
+        if table is None:
+            return None
+        key = id(table)
+        if key not in self._built:
+            arrays = decode_arrays(table)
+            self._built[key] = _entropy.HuffmanDecoder(
+                arrays.lookup, arrays.maxcode, arrays.valoffset, arrays.symbols
+            )
+        return self._built[key]
+
+
+def decode(image: JpegImage, data: bytes) -> None:
+    """Fill every component's coefficient array from the scans, in file order."""
+    frame = image.frame
+    cache = _DecoderCache()
+    buffer = np.frombuffer(data, np.uint8)
+    for number, scan in enumerate(image.scans):
+        kind = scan_kind(frame, scan)
+        slots, mcus_wide, mcus_high = scan_layout(frame, scan.component_indexes)
+        arrays = tuple(
+            frame.components[i].coefficients.reshape(-1, 64) for i in scan.component_indexes
+        )
+        needs_dc = kind in (ScanKind.SEQUENTIAL, ScanKind.DC_FIRST)
+        needs_ac = kind in (ScanKind.SEQUENTIAL, ScanKind.AC_FIRST, ScanKind.AC_REFINE)
+        dc_tables = tuple(
+            cache.get(_table(scan, 0, t, scan.header_offset)) if needs_dc else None
+            for t in scan.dc_table_ids
+        )
+        ac_tables = tuple(
+            cache.get(_table(scan, 1, t, scan.header_offset)) if needs_ac else None
+            for t in scan.ac_table_ids
+        )
+        end = scan.data_offset + scan.data_length
+        used_end, insufficient, bad_codes, bad_restarts, pad_bit, _ = _entropy.decode_scan(
+            buffer,
+            scan.data_offset,
+            end,
+            kind,
+            scan.ss,
+            scan.se,
+            scan.ah,
+            scan.al,
+            arrays,
+            slots,
+            mcus_wide,
+            mcus_high,
+            scan.restart_interval,
+            dc_tables,
+            ac_tables,
+        )
+        scan.insufficient_data = bool(insufficient)
+        scan.pad_bit = 1 if pad_bit < 0 else pad_bit
+        scan.tail = data[used_end:end]
+        where = f"offset {scan.data_offset}: scan {number + 1}"
+        if insufficient:
+            image.truncated = True
+            image.warnings.append(f"{where}: entropy-coded data ends early (premature end)")
+        if bad_codes:
+            image.warnings.append(f"{where}: {bad_codes} invalid Huffman codes (corrupt data)")
+        if bad_restarts:
+            image.warnings.append(f"{where}: {bad_restarts} restart markers missing or out of order")
+
+
+def _table(scan: Scan, table_class: int, table_id: int, offset: int) -> HuffmanTable:
+    table = scan.huffman_tables.get((table_class, table_id))
+    if table is None:
+        kind = "DC" if table_class == 0 else "AC"
+        raise JpegError(f"scan uses {kind} Huffman table {table_id}, which is not defined", offset)
+    return table
