@@ -1,0 +1,234 @@
+"""From the image model back to bytes: strict JFIF, or the original layout.
+
+Two paths:
+- `write_strict`: SOI, a 16-byte JFIF APP0, DQT, SOF0, DHT, one interleaved
+  SOS, EOI, with Huffman tables optimal for the data (T.81 K.2), the output
+  `jpegtran -optimize -copy none` would give.  Nothing else survives.
+- `write_preserved`: every original segment in its place, each scan
+  re-encoded with its own Huffman tables, restart interval and padding.  For
+  an intact baseline file the output is the input, byte for byte.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _entropy
+from .decoder import scan_layout
+from .errors import JpegError, UnsupportedJpeg
+from .huffman import encode_arrays, optimal_table
+from .markers import Marker, stands_alone
+from .model import ZIGZAG_TO_NATURAL, Component, HuffmanTable, JpegImage, Scan
+from .segments import Dht, Dqt, Jfif, Sof, Sos, build_segment
+
+# Largest magnitude category a Huffman-coded AC coefficient may have
+# (T.81 F.1.2.2: 10 for 8-bit samples, 14 for 12-bit).  A DC difference may
+# be one category larger.
+_MAX_AC_CATEGORY = {8: 10, 12: 14}
+
+
+def write_strict(image: JpegImage) -> bytes:
+    frame = image.frame
+    if frame.precision != 8:
+        raise UnsupportedJpeg(
+            f"{frame.precision}-bit samples cannot be written as baseline JFIF "
+            "(use preserve mode to re-emit the file as it is)"
+        )
+    components = frame.components
+    single = len(components) == 1
+    if not single and sum(c.h * c.v for c in components) > 10:
+        raise UnsupportedJpeg("more than 10 blocks per MCU cannot go in one interleaved scan")
+    quant_ids = _quant_table_ids(components)
+    # One Huffman table pair for luma, one for all chroma: the most baseline allows.
+    table_ids = [0 if i == 0 else 1 for i in range(len(components))]
+
+    indexes = list(range(len(components)))
+    slots, mcus_wide, mcus_high = scan_layout(frame, indexes)
+    arrays = tuple(c.coefficients.reshape(-1, 64) for c in components)
+    max_category = _MAX_AC_CATEGORY[8]
+    frequencies = {
+        (table_class, t): np.zeros(257, np.int64) for table_class in (0, 1) for t in set(table_ids)
+    }
+    _encode(
+        arrays, slots, mcus_wide, mcus_high, 0,
+        tuple(frequencies[(0, t)] for t in table_ids),
+        tuple(frequencies[(1, t)] for t in table_ids),
+        max_category, 1, counting=True,
+    )  # fmt: skip
+    tables = {key: optimal_table(freq, *key) for key, freq in sorted(frequencies.items())}
+    codes = {key: encode_arrays(table) for key, table in tables.items()}
+    data = _encode(
+        arrays, slots, mcus_wide, mcus_high, 0,
+        tuple(codes[(0, t)] for t in table_ids),
+        tuple(codes[(1, t)] for t in table_ids),
+        max_category, 1, counting=False,
+    )  # fmt: skip
+
+    jfif = image.jfif
+    units, x_density, y_density = (jfif.units, jfif.x_density, jfif.y_density) if jfif else (0, 1, 1)
+    if x_density == 0 or y_density == 0:  # JFIF forbids zero density
+        units, x_density, y_density = 0, 1, 1
+    out = [b"\xff\xd8"]
+    out.append(
+        build_segment(
+            Marker.APP0,
+            Jfif.build(
+                {
+                    "version_major": 1,
+                    "version_minor": 1,
+                    "units": units,
+                    "x_density": x_density,
+                    "y_density": y_density,
+                    "thumbnail_width": 0,
+                    "thumbnail_height": 0,
+                    "thumbnail": b"",
+                }
+            ),
+        )
+    )
+    out.append(
+        build_segment(
+            Marker.DQT,
+            Dqt.build(
+                {
+                    "tables": [
+                        _quant_spec(qid, _component_by_table(components, quant_ids, qid))
+                        for qid in sorted(set(quant_ids))
+                    ]
+                }
+            ),
+        )
+    )
+    out.append(
+        build_segment(
+            Marker.SOF0,
+            Sof.build(
+                {
+                    "precision": 8,
+                    "height": frame.height,
+                    "width": frame.width,
+                    "components": [
+                        {
+                            "component_id": c.component_id,
+                            "sampling": {"h": 1 if single else c.h, "v": 1 if single else c.v},
+                            "quant_table_id": qid,
+                        }
+                        for c, qid in zip(components, quant_ids)
+                    ],
+                }
+            ),
+        )
+    )
+    out.append(build_segment(Marker.DHT, Dht.build({"tables": [_huffman_spec(t) for t in tables.values()]})))
+    out.append(
+        build_segment(
+            Marker.SOS,
+            Sos.build(
+                {
+                    "components": [
+                        {"component_id": c.component_id, "tables": {"dc": t, "ac": t}}
+                        for c, t in zip(components, table_ids)
+                    ],
+                    "ss": 0,
+                    "se": 63,
+                    "approximation": {"ah": 0, "al": 0},
+                }
+            ),
+        )
+    )
+    out.append(data)
+    out.append(b"\xff\xd9")
+    return b"".join(out)
+
+
+def write_preserved(image: JpegImage) -> bytes:
+    frame = image.frame
+    if frame.progressive:
+        raise UnsupportedJpeg(
+            "preserve mode re-encodes sequential scans only; this file is progressive"
+        )
+    scans = iter(image.scans)
+    max_category = _MAX_AC_CATEGORY[frame.precision]
+    out = [image.leading]
+    for segment in image.segments:
+        out.append(b"\xff" * segment.fill_before)
+        if stands_alone(segment.marker):
+            out.append(bytes((0xFF, segment.marker)))
+            continue
+        out.append(build_segment(segment.marker, segment.payload))
+        if segment.marker == Marker.SOS:
+            scan = next(scans)
+            out.append(_encode_scan_preserved(image, scan, max_category))
+            out.append(scan.tail)
+    out.append(image.trailing)
+    return b"".join(out)
+
+
+def _encode_scan_preserved(image: JpegImage, scan: Scan, max_category: int) -> bytes:
+    frame = image.frame
+    slots, mcus_wide, mcus_high = scan_layout(frame, scan.component_indexes)
+    arrays = tuple(frame.components[i].coefficients.reshape(-1, 64) for i in scan.component_indexes)
+    dc = tuple(encode_arrays(_scan_table(scan, 0, t)) for t in scan.dc_table_ids)
+    ac = tuple(encode_arrays(_scan_table(scan, 1, t)) for t in scan.ac_table_ids)
+    try:
+        return _entropy.encode_sequential_scan(
+            arrays, slots, mcus_wide, mcus_high, scan.restart_interval, dc, ac,
+            max_category, scan.pad_bit, False,
+        )  # fmt: skip
+    except _entropy.EncodeError as error:
+        raise JpegError(f"cannot re-encode scan with its original tables: {error}",
+                        scan.header_offset) from None
+
+
+def _encode(arrays, slots, mcus_wide, mcus_high, restart_interval, dc, ac, max_category,
+            pad_bit, counting: bool) -> bytes:
+    try:
+        return _entropy.encode_sequential_scan(
+            arrays, slots, mcus_wide, mcus_high, restart_interval, dc, ac, max_category,
+            pad_bit, counting,
+        )  # fmt: skip
+    except _entropy.EncodeError as error:
+        raise JpegError(f"cannot write baseline JPEG: {error}") from None
+
+
+def _scan_table(scan: Scan, table_class: int, table_id: int) -> HuffmanTable:
+    table = scan.huffman_tables.get((table_class, table_id))
+    if table is None:
+        raise JpegError(f"scan's Huffman table {table_id} is not defined", scan.header_offset)
+    return table
+
+
+def _quant_table_ids(components: list[Component]) -> list[int]:
+    """Components with equal tables share one; baseline allows four."""
+    ids: list[int] = []
+    seen: dict[bytes, int] = {}
+    for c in components:
+        key = c.quant_values.astype(np.uint16).tobytes()
+        if key not in seen:
+            seen[key] = len(seen)
+        ids.append(seen[key])
+    if len(seen) > 4:
+        raise UnsupportedJpeg("more than four distinct quantization tables")
+    return ids
+
+
+def _component_by_table(components: list[Component], ids: list[int], qid: int) -> Component:
+    return next(c for c, i in zip(components, ids) if i == qid)
+
+
+def _quant_spec(qid: int, component: Component) -> dict:
+    values = component.quant_values.reshape(64)[ZIGZAG_TO_NATURAL]
+    if values.max() > 255:
+        raise UnsupportedJpeg(
+            f"quantization table of component {component.component_id} has values above 255, "
+            "which baseline JPEG cannot hold (requantize first, or use preserve mode)"
+        )
+    return {"info": {"precision": 0, "table_id": qid}, "entries": [int(v) for v in values]}
+
+
+def _huffman_spec(table: HuffmanTable) -> dict:
+    return {
+        "info": {"table_class": table.table_class, "table_id": table.table_id},
+        "counts": list(table.counts),
+        "symbols": table.symbols,
+    }
