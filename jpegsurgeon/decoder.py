@@ -111,7 +111,9 @@ def decode(image: JpegImage, data: bytes) -> None:
         if bad_codes:
             image.warnings.append(f"{where}: {bad_codes} invalid Huffman codes (corrupt data)")
         if bad_restarts:
-            image.warnings.append(f"{where}: {bad_restarts} restart markers missing or out of order")
+            image.warnings.append(
+                f"{where}: {bad_restarts} restart markers missing or out of order"
+            )
 
 
 def _table(scan: Scan, table_class: int, table_id: int, offset: int) -> HuffmanTable:

@@ -28,7 +28,9 @@ def code_lengths_and_codes(table: HuffmanTable) -> tuple[list[int], list[int]]:
     for length, count in enumerate(table.counts, start=1):
         sizes.extend([length] * count)
     if len(sizes) > 256 or len(sizes) != len(table.symbols):
-        raise JpegError(f"{table.kind.upper()} Huffman table {table.table_id} has {len(sizes)} codes")
+        raise JpegError(
+            f"{table.kind.upper()} Huffman table {table.table_id} has {len(sizes)} codes"
+        )
     codes: list[int] = []
     code = 0
     length = sizes[0] if sizes else 0

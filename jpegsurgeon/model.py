@@ -7,7 +7,7 @@ Plain dataclasses over numpy arrays.  Nothing here reads or writes bytes;
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -161,7 +161,7 @@ class JpegImage:
     jfif: Jfif | None = None
     leading: bytes = b""  # bytes before SOI (none in a valid file)
     trailing: bytes = b""  # bytes after EOI
-    truncated: bool = False  # the entropy-coded data ended early
+    truncated: bool = False  # the file ends before EOI or a scan's data ran out
     has_eoi: bool = True
     source_size: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -177,3 +177,57 @@ class JpegImage:
     @property
     def height(self) -> int:
         return self.frame.height
+
+    def with_coefficients(self, arrays: dict[int, np.ndarray]) -> JpegImage:
+        """A copy whose components (by index) take new coefficient arrays."""
+        components = [
+            replace(c, coefficients=arrays.get(i, c.coefficients))
+            for i, c in enumerate(self.components)
+        ]
+        return replace(self, frame=replace(self.frame, components=components))
+
+
+def block_grid(
+    width: int, height: int, sampling: list[tuple[int, int]]
+) -> list[tuple[int, int, tuple[int, int]]]:
+    """Per component: blocks wide and high as libjpeg reports them, and the
+    (rows, columns) of blocks actually coded, MCU padding included (T.81 A.1.1).
+
+    A lone component is always scanned block by block, so it has no padding.
+    """
+    max_h = max(h for h, _ in sampling)
+    max_v = max(v for _, v in sampling)
+    mcus_wide = math.ceil(width / (8 * max_h))
+    mcus_high = math.ceil(height / (8 * max_v))
+    grid = []
+    for h, v in sampling:
+        wide = math.ceil(math.ceil(width * h / max_h) / 8)
+        high = math.ceil(math.ceil(height * v / max_v) / 8)
+        coded = (mcus_high * v, mcus_wide * h) if len(sampling) > 1 else (high, wide)
+        grid.append((wide, high, coded))
+    return grid
+
+
+def blank_image(
+    width: int,
+    height: int,
+    sampling: tuple[tuple[int, int], ...] = ((2, 2), (1, 1), (1, 1)),
+    quant_values: tuple[np.ndarray, ...] | None = None,
+) -> JpegImage:
+    """A baseline image model with all coefficients zero, to fill in by hand.
+
+    `sampling` gives (h, v) per component; `quant_values` one 8x8 table per
+    component (default: all ones).
+    """
+    components = []
+    for index, ((h, v), (wide, high, coded)) in enumerate(
+        zip(sampling, block_grid(width, height, list(sampling)))
+    ):
+        quant = np.ones((8, 8), np.uint16) if quant_values is None else quant_values[index]
+        components.append(
+            Component(index + 1, h, v, min(index, 1), wide, high,
+                      coefficients=np.zeros((*coded, 8, 8), np.int16),
+                      quant_values=np.asarray(quant, np.uint16).reshape(8, 8))
+        )  # fmt: skip
+    frame = Frame(Marker.SOF0, 8, width, height, components)
+    return JpegImage(frame=frame, quant_tables={}, huffman_tables={}, scans=[], segments=[])

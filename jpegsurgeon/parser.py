@@ -9,7 +9,6 @@ by `decoder`.
 
 from __future__ import annotations
 
-import math
 import re
 
 import numpy as np
@@ -32,13 +31,15 @@ from .model import (
     Component,
     Frame,
     HuffmanTable,
-    JpegImage,
     Jfif,
+    JpegImage,
     QuantTable,
     Scan,
     Segment,
+    block_grid,
 )
-from .segments import PAYLOAD_LAYOUTS, Jfif as JfifLayout
+from .segments import PAYLOAD_LAYOUTS
+from .segments import Jfif as JfifLayout
 
 # The largest image read by default: four times the challenge's 4096 x 4096.
 DEFAULT_MAX_PIXELS = 4096 * 4096 * 4
@@ -112,6 +113,7 @@ class _Parser:
             jfif=self.jfif,
             trailing=trailing,
             has_eoi=has_eoi,
+            truncated=not has_eoi,  # the decoder also sets it when scan data runs out
             source_size=len(data),
             warnings=self.warnings,
         )
@@ -174,7 +176,8 @@ class _Parser:
             try:
                 segment.parsed = layout.parse(segment.payload)
             except ConstructError as error:
-                raise JpegError(f"malformed {marker_name(code)} segment ({_brief(error)})", offset)
+                message = f"malformed {marker_name(code)} segment ({_brief(error)})"
+                raise JpegError(message, offset) from None
         if code == Marker.SOS:
             return self._scan(segment)
         handler = _HANDLERS.get(code)
@@ -236,7 +239,9 @@ class _Parser:
 
     def _sof(self, segment: Segment) -> None:
         if self.frame is not None:
-            raise JpegError("second frame header: multi-frame files are unsupported", segment.offset)
+            raise JpegError(
+                "second frame header: multi-frame files are unsupported", segment.offset
+            )
         sof = segment.parsed
         code = segment.marker
         if sof.precision not in (8, 12) or (code == Marker.SOF0 and sof.precision != 8):
@@ -271,30 +276,21 @@ class _Parser:
                 "(raise it with --max-pixels)",
                 segment.offset,
             )
-        max_h = max(c.sampling.h for c in sof.components)
-        max_v = max(c.sampling.v for c in sof.components)
-        mcus_wide = math.ceil(sof.width / (8 * max_h))
-        mcus_high = math.ceil(sof.height / (8 * max_v))
-        components = []
-        for spec in sof.components:
-            h, v = spec.sampling.h, spec.sampling.v
-            wide = math.ceil(math.ceil(sof.width * h / max_h) / 8)
-            high = math.ceil(math.ceil(sof.height * v / max_v) / 8)
-            if len(sof.components) > 1:  # interleaved scans code whole MCUs
-                shape = (mcus_high * v, mcus_wide * h, 8, 8)
-            else:  # a lone component is always scanned block by block
-                shape = (high, wide, 8, 8)
-            components.append(
-                Component(
-                    spec.component_id,
-                    h,
-                    v,
-                    spec.quant_table_id,
-                    wide,
-                    high,
-                    coefficients=np.zeros(shape, np.int16),
-                )
+        sampling = [(c.sampling.h, c.sampling.v) for c in sof.components]
+        components = [
+            Component(
+                spec.component_id,
+                spec.sampling.h,
+                spec.sampling.v,
+                spec.quant_table_id,
+                wide,
+                high,
+                coefficients=np.zeros((*coded, 8, 8), np.int16),
             )
+            for spec, (wide, high, coded) in zip(
+                sof.components, block_grid(sof.width, sof.height, sampling)
+            )
+        ]
         self.frame = Frame(code, sof.precision, sof.width, sof.height, components)
 
     def _scan(self, segment: Segment) -> int:
@@ -313,9 +309,10 @@ class _Parser:
             indexes.append(by_id[spec.component_id])
         if not indexes or len(set(indexes)) != len(indexes):
             raise JpegError(f"scan has components {indexes}", segment.offset)
-        if len(indexes) > 1 and sum(
-            frame.components[i].h * frame.components[i].v for i in indexes
-        ) > 10:
+        if (
+            len(indexes) > 1
+            and sum(frame.components[i].h * frame.components[i].v for i in indexes) > 10
+        ):
             raise JpegError("scan has more than 10 blocks per MCU", segment.offset)
         self._check_scan_parameters(sos, len(indexes), segment.offset)
         for i in indexes:

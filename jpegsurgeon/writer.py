@@ -55,8 +55,8 @@ def write_strict(image: JpegImage) -> bytes:
         tuple(frequencies[(1, t)] for t in table_ids),
         max_category, 1, counting=True,
     )  # fmt: skip
-    tables = {key: optimal_table(freq, *key) for key, freq in sorted(frequencies.items())}
-    codes = {key: encode_arrays(table) for key, table in tables.items()}
+    tables = [optimal_table(freq, *key) for key, freq in sorted(frequencies.items())]
+    codes = {(t.table_class, t.table_id): encode_arrays(t) for t in tables}
     data = _encode(
         arrays, slots, mcus_wide, mcus_high, 0,
         tuple(codes[(0, t)] for t in table_ids),
@@ -64,81 +64,78 @@ def write_strict(image: JpegImage) -> bytes:
         max_category, 1, counting=False,
     )  # fmt: skip
 
+    sampling = [(1, 1) if single else (c.h, c.v) for c in components]
+    return b"".join(
+        [
+            bytes((0xFF, Marker.SOI)),
+            _jfif_segment(image),
+            _dqt_segment(components, quant_ids),
+            build_segment(
+                Marker.SOF0,
+                Sof.build(
+                    {
+                        "precision": 8,
+                        "height": frame.height,
+                        "width": frame.width,
+                        "components": [
+                            {
+                                "component_id": c.component_id,
+                                "sampling": {"h": h, "v": v},
+                                "quant_table_id": q,
+                            }
+                            for c, (h, v), q in zip(components, sampling, quant_ids)
+                        ],
+                    }
+                ),
+            ),  # fmt: skip
+            build_segment(Marker.DHT, Dht.build({"tables": [_huffman_spec(t) for t in tables]})),
+            build_segment(
+                Marker.SOS,
+                Sos.build(
+                    {
+                        "components": [
+                            {"component_id": c.component_id, "tables": {"dc": t, "ac": t}}
+                            for c, t in zip(components, table_ids)
+                        ],
+                        "ss": 0,
+                        "se": 63,
+                        "approximation": {"ah": 0, "al": 0},
+                    }
+                ),
+            ),
+            data,
+            bytes((0xFF, Marker.EOI)),
+        ]
+    )
+
+
+def _jfif_segment(image: JpegImage) -> bytes:
+    """JFIF APP0 of exactly 16 bytes: version 1.01, the input's density, no thumbnail."""
     jfif = image.jfif
-    units, x_density, y_density = (jfif.units, jfif.x_density, jfif.y_density) if jfif else (0, 1, 1)
-    if x_density == 0 or y_density == 0:  # JFIF forbids zero density
-        units, x_density, y_density = 0, 1, 1
-    out = [b"\xff\xd8"]
-    out.append(
-        build_segment(
-            Marker.APP0,
-            Jfif.build(
-                {
-                    "version_major": 1,
-                    "version_minor": 1,
-                    "units": units,
-                    "x_density": x_density,
-                    "y_density": y_density,
-                    "thumbnail_width": 0,
-                    "thumbnail_height": 0,
-                    "thumbnail": b"",
-                }
-            ),
-        )
+    units, x_density, y_density = (0, 1, 1)
+    if jfif and jfif.x_density and jfif.y_density:  # JFIF forbids zero density
+        units, x_density, y_density = jfif.units, jfif.x_density, jfif.y_density
+    payload = Jfif.build(
+        {
+            "version_major": 1,
+            "version_minor": 1,
+            "units": units,
+            "x_density": x_density,
+            "y_density": y_density,
+            "thumbnail_width": 0,
+            "thumbnail_height": 0,
+            "thumbnail": b"",
+        }
     )
-    out.append(
-        build_segment(
-            Marker.DQT,
-            Dqt.build(
-                {
-                    "tables": [
-                        _quant_spec(qid, _component_by_table(components, quant_ids, qid))
-                        for qid in sorted(set(quant_ids))
-                    ]
-                }
-            ),
-        )
-    )
-    out.append(
-        build_segment(
-            Marker.SOF0,
-            Sof.build(
-                {
-                    "precision": 8,
-                    "height": frame.height,
-                    "width": frame.width,
-                    "components": [
-                        {
-                            "component_id": c.component_id,
-                            "sampling": {"h": 1 if single else c.h, "v": 1 if single else c.v},
-                            "quant_table_id": qid,
-                        }
-                        for c, qid in zip(components, quant_ids)
-                    ],
-                }
-            ),
-        )
-    )
-    out.append(build_segment(Marker.DHT, Dht.build({"tables": [_huffman_spec(t) for t in tables.values()]})))
-    out.append(
-        build_segment(
-            Marker.SOS,
-            Sos.build(
-                {
-                    "components": [
-                        {"component_id": c.component_id, "tables": {"dc": t, "ac": t}}
-                        for c, t in zip(components, table_ids)
-                    ],
-                    "ss": 0,
-                    "se": 63,
-                    "approximation": {"ah": 0, "al": 0},
-                }
-            ),
-        )
-    )
-    out.append(data)
-    out.append(b"\xff\xd9")
-    return b"".join(out)
+    return build_segment(Marker.APP0, payload)
+
+
+def _dqt_segment(components: list[Component], quant_ids: list[int]) -> bytes:
+    first_user = {}
+    for component, qid in zip(components, quant_ids):
+        first_user.setdefault(qid, component)
+    tables = [_quant_spec(qid, component) for qid, component in sorted(first_user.items())]
+    return build_segment(Marker.DQT, Dqt.build({"tables": tables}))
 
 
 def write_preserved(image: JpegImage) -> bytes:
@@ -176,12 +173,23 @@ def _encode_scan_preserved(image: JpegImage, scan: Scan, max_category: int) -> b
             max_category, scan.pad_bit, False,
         )  # fmt: skip
     except _entropy.EncodeError as error:
-        raise JpegError(f"cannot re-encode scan with its original tables: {error}",
-                        scan.header_offset) from None
+        raise JpegError(
+            f"cannot re-encode scan with its original tables: {error}", scan.header_offset
+        ) from None
 
 
-def _encode(arrays, slots, mcus_wide, mcus_high, restart_interval, dc, ac, max_category,
-            pad_bit, counting: bool) -> bytes:
+def _encode(
+    arrays,
+    slots,
+    mcus_wide,
+    mcus_high,
+    restart_interval,
+    dc,
+    ac,
+    max_category,
+    pad_bit,
+    counting: bool,
+) -> bytes:
     try:
         return _entropy.encode_sequential_scan(
             arrays, slots, mcus_wide, mcus_high, restart_interval, dc, ac, max_category,
@@ -210,10 +218,6 @@ def _quant_table_ids(components: list[Component]) -> list[int]:
     if len(seen) > 4:
         raise UnsupportedJpeg("more than four distinct quantization tables")
     return ids
-
-
-def _component_by_table(components: list[Component], ids: list[int], qid: int) -> Component:
-    return next(c for c, i in zip(components, ids) if i == qid)
 
 
 def _quant_spec(qid: int, component: Component) -> dict:

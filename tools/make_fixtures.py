@@ -312,9 +312,7 @@ def make_truncated_progressive(tmp: Path) -> bytes:
     so that whole scans after it are missing too (scan 6 of 10 with
     libjpeg-turbo 2.1: the luma AC refinement, Ah=2 Al=1).
     """
-    data = cjpeg(
-        color_src(tmp, seed=3), ["-quality", "75", "-sample", "2x2", "-progressive"]
-    )
+    data = cjpeg(color_src(tmp, seed=3), ["-quality", "75", "-sample", "2x2", "-progressive"])
     spans = entropy_spans(data)
     later = spans[len(spans) // 2 : -1]
     span = max(later, key=lambda sp: sp.end - sp.start)
@@ -353,11 +351,7 @@ def cj(
     """Fixture maker: cjpeg with ``args`` on the standard colour/gray source."""
 
     def make(tmp: Path) -> bytes:
-        src = (
-            gray_src(tmp, *size, seed=seed)
-            if gray
-            else color_src(tmp, *size, seed=seed)
-        )
+        src = gray_src(tmp, *size, seed=seed) if gray else color_src(tmp, *size, seed=seed)
         return cjpeg(src, list(args))
 
     return make
@@ -550,9 +544,7 @@ def marker_label(marker: int, body: bytes, progressive: bool) -> str:
     """
     if marker == 0xDA and body:
         ncomp = body[0]
-        ids = ",".join(
-            str(body[1 + 2 * i]) for i in range(ncomp) if 1 + 2 * i < len(body)
-        )
+        ids = ",".join(str(body[1 + 2 * i]) for i in range(ncomp) if 1 + 2 * i < len(body))
         if progressive and len(body) >= 1 + 2 * ncomp + 3:
             ss, se, ahal = body[1 + 2 * ncomp : 4 + 2 * ncomp]
             return f"SOS{{{ids};{ss}-{se};{ahal >> 4}/{ahal & 15}}}"
@@ -604,9 +596,7 @@ def describe(data: bytes) -> dict[str, str]:
             _prec, hgt, wid, ncomp = struct.unpack(">BHHB", body[:6])
             info["size"] = f"{wid}x{hgt}"
             comps = [body[6 + 3 * i : 9 + 3 * i] for i in range(ncomp)]
-            info["sampling"] = ",".join(
-                f"{c[1] >> 4}x{c[1] & 15}" for c in comps if len(c) == 3
-            )
+            info["sampling"] = ",".join(f"{c[1] >> 4}x{c[1] & 15}" for c in comps if len(c) == 3)
         elif m == 0xDD and len(body) >= 2:
             info["dri"] = str(struct.unpack(">H", body[:2])[0])
         elif m == 0xDA:

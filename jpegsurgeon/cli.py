@@ -1,0 +1,199 @@
+"""The command line: a thin layer over the library.
+
+Exit codes: 0 success, 1 a check failed, 2 bad usage or unreadable input.
+Errors are one line on stderr naming the file, the byte offset and the
+problem.  Heavy modules are imported inside the commands that need them so
+that `jpegsurgeon --version` starts fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from typing import Any
+
+import click
+
+from . import __version__
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"jpegsurgeon: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _reports_errors(command):
+    """Turn the package's errors into one line on stderr and exit code 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        from .errors import JpegError
+
+        try:
+            return command(*args, **kwargs)
+        except JpegError as error:
+            _fail(str(error))
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        except MemoryError:
+            _fail("out of memory")
+
+    return wrapper
+
+
+def _emit_json(document: Any) -> None:
+    click.echo(json.dumps(document, indent=2))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="jpegsurgeon")
+def main() -> None:
+    """Rewrite JPEG files at the bitstream level.
+
+    jpegsurgeon decodes a JPEG into its markers, tables and quantized DCT
+    coefficients (never pixels), applies transform passes to them, and writes
+    a strict baseline JFIF file back.
+    """
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option("--max-pixels", type=int, default=None, help="Refuse frames larger than this.")
+@_reports_errors
+def info(file: str, as_json: bool, max_pixels: int | None) -> None:
+    """Show a JPEG's frame, components, tables, scans and segments."""
+    from . import read
+    from .info import describe, format_text
+
+    details = describe(read(file, max_pixels=max_pixels))
+    if as_json:
+        _emit_json({"file": file, **details})
+    else:
+        click.echo(format_text(file, details))
+
+
+@main.command("passes")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def list_passes(as_json: bool) -> None:
+    """List the transform passes and their parameters."""
+    from .passes import registry
+
+    passes = registry()
+    if as_json:
+        _emit_json({"passes": [p.as_dict() for p in passes.values()]})
+        return
+    for p in passes.values():
+        click.echo(f"{p.name}\n  {p.description}")
+        for parameter in p.parameters:
+            click.echo(
+                f"    {parameter.name} ({parameter.type.__name__}, default "
+                f"{parameter.default!r}): {parameter.help}"
+            )
+
+
+@main.command()
+@click.argument("input_path", metavar="IN", type=click.Path(dir_okay=False))
+@click.argument("output_path", metavar="OUT", type=click.Path(dir_okay=False))
+@click.option(
+    "--pass",
+    "pass_specs",
+    multiple=True,
+    metavar="NAME[:key=value,...]",
+    help="Apply a pass; repeat to chain passes in order. See `jpegsurgeon passes`.",
+)
+@click.option(
+    "--pipeline",
+    type=click.Path(dir_okay=False, exists=True),
+    help="TOML file of [[pass]] tables (name = ..., then parameters), run before --pass ones.",
+)
+@click.option(
+    "--seed", type=int, default=None, help="Seed for random passes (default: random, reported)."
+)
+@click.option(
+    "--preserve",
+    is_flag=True,
+    help="Keep the original segments, Huffman tables and restart layout instead of strict JFIF.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
+@click.option("--max-pixels", type=int, default=None, help="Refuse frames larger than this.")
+@_reports_errors
+def transform(
+    input_path: str,
+    output_path: str,
+    pass_specs: tuple[str, ...],
+    pipeline: str | None,
+    seed: int | None,
+    preserve: bool,
+    as_json: bool,
+    max_pixels: int | None,
+) -> None:
+    """Rewrite IN as OUT, applying passes to its coefficients.
+
+    With no pass, OUT is IN re-emitted as strict baseline JFIF (SOI, a 16-byte
+    JFIF APP0, DQT, SOF0, DHT, one SOS, EOI) with optimal Huffman tables, like
+    `jpegtran -optimize -copy none`. OUT is written completely or not at all.
+    """
+    import secrets
+
+    from . import read, write
+    from .errors import JpegError
+    from .fileio import same_file, write_atomic
+    from .passes import parse_spec, run_pipeline
+
+    if same_file(input_path, output_path):
+        raise JpegError(
+            "OUT is the same file as IN; refusing to overwrite the input", source=output_path
+        )
+    calls = (_load_pipeline(pipeline) if pipeline else []) + [parse_spec(s) for s in pass_specs]
+    image = read(input_path, max_pixels=max_pixels)
+    seed = secrets.randbits(32) if seed is None else seed
+    image, reports = run_pipeline(image, calls, seed)
+    try:
+        data = write(image, preserve=preserve)
+    except JpegError as error:
+        raise error.located(input_path) from None
+    write_atomic(output_path, data)
+    report = {
+        "input": input_path,
+        "output": output_path,
+        "mode": "preserve" if preserve else "strict",
+        "seed": seed,
+        "passes": reports,
+        "input_bytes": image.source_size,
+        "output_bytes": len(data),
+        "warnings": image.warnings,
+    }
+    if as_json:
+        _emit_json(report)
+    else:
+        for line in image.warnings:
+            click.echo(f"jpegsurgeon: warning: {input_path}: {line}", err=True)
+        for step in reports:
+            changes = ", ".join(f"{k} {v}" for k, v in step["changes"].items())
+            click.echo(f"pass {step['name']}: {changes}")
+        click.echo(
+            f"{output_path}: {len(data)} bytes ({report['mode']}), from {image.source_size} bytes"
+        )
+
+
+def _load_pipeline(path: str) -> list:
+    import tomllib
+
+    from .errors import JpegError
+    from .passes import resolve
+
+    try:
+        with open(path, "rb") as handle:
+            document = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise JpegError(f"cannot read pipeline: {error}", source=path) from None
+    steps = document.get("pass", [])
+    if not isinstance(steps, list) or not all(isinstance(s, dict) and "name" in s for s in steps):
+        raise JpegError("expected [[pass]] tables, each with a name", source=path)
+    return [resolve(s["name"], {k: v for k, v in s.items() if k != "name"}) for s in steps]
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,46 @@
+"""Writing output files so that a failure never leaves a partial one."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from .errors import JpegError
+
+
+def same_file(a: str, b: str) -> bool:
+    """True when both paths name one existing file."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Write to a temporary file beside `path`, fsync, then rename over it.
+
+    On any failure, Ctrl-C included, the target is untouched and the
+    temporary file removed.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        handle, temporary = tempfile.mkstemp(
+            dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
+        )
+    except OSError as error:
+        raise JpegError(f"cannot write: {error.strerror or error}", source=path) from None
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException as error:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        if isinstance(error, OSError):
+            raise JpegError(f"cannot write: {error.strerror or error}", source=path) from None
+        raise

@@ -1,0 +1,563 @@
+"""Benchmark jpegsurgeon against ``jpegtran -optimize -copy none``.
+
+Measures, in one run and side by side with the reference, on one input file
+(by default ``../shared/corpus/iphone.jpg`` next to the repository)::
+
+    1. in-process     jpegsurgeon.read(bytes) + jpegsurgeon.write(image) in this
+                      process (after a warm-up) vs jpegtran's whole-process time.
+                      Target: ratio <= 1.0.
+    2. whole-process  ``jpegsurgeon transform IN OUT`` as a child process vs
+                      jpegtran's whole-process time.  Target: ratio <= 2.5.
+    3. start-up       ``jpegsurgeon --version``, whole process.  Target < 0.2 s;
+                      also shown as a ratio to a bare ``python -c pass``.
+    4. peak memory    peak RSS of a child process that reads and writes the file,
+                      vs 4 x (bytes of all coefficient arrays) + 60 MiB.
+                      Target: ratio <= 1.0.  The peak RSS of a child that only
+                      imports jpegsurgeon and numpy, and jpegtran's, for context.
+
+It also checks that the output of ``jpegsurgeon transform`` holds the same
+coefficients, quantization tables and sampling factors as the input (with
+``jpeglib.read_dct`` on both files; with Pillow's decoded pixels if jpeglib is
+missing) and compares the output size with jpegtran's.
+
+Every timing is the median of ``--repeat`` runs after one warm-up run.  Child
+processes are timed from spawn to exit and their peak RSS is taken from
+``os.wait4`` (the kernel's ``ru_maxrss`` for that child alone), so neither GNU
+``time`` nor any other extra package is needed.  The command line is the
+console script installed next to this interpreter (not a pyenv shim, whose bash
+wrapper alone costs tens of milliseconds), else ``jpegsurgeon`` on PATH, else
+``python -m jpegsurgeon``.  1 MiB = 2**20 bytes.
+
+This is a report, not a test: the exit status is 0 whatever the numbers, 2 if
+a measurement could not be made (a child failed, jpegtran is missing), and with
+``--check`` 1 if any target is missed.
+
+    python tools/bench.py                   # plain-text report
+    python tools/bench.py --markdown        # a table to paste into the README
+    python tools/bench.py --input other.jpg --repeat 11 --check
+
+Requires jpegtran on PATH (Debian/Ubuntu package ``libjpeg-turbo-progs``);
+jpeglib or Pillow for the coefficient check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_INPUT = REPO_ROOT.parent / "shared/corpus/iphone.jpg"
+
+MIB = 1 << 20
+IN_PROCESS_TARGET = 1.0  # ours / jpegtran
+WHOLE_PROCESS_TARGET = 2.5  # ours / jpegtran
+STARTUP_TARGET_S = 0.2  # absolute
+MEMORY_COEF_FACTOR = 4  # peak RSS <= 4 x coefficient bytes + 60 MiB
+MEMORY_OVERHEAD = 60 * MIB
+MEMORY_RUNS = 3  # peak memory is the largest of this many runs
+
+# Child that reads and writes the file, then reports the coefficient bytes.
+READ_WRITE_SNIPPET = """\
+import sys
+import jpegsurgeon
+image = jpegsurgeon.read(sys.argv[1])
+data = jpegsurgeon.write(image)
+print(sum(c.coefficients.nbytes for c in image.components), len(data))
+"""
+# Child that only imports what the read + write child uses.
+IMPORT_ONLY_SNIPPET = """\
+import numpy
+import jpegsurgeon
+from jpegsurgeon import reader, writer
+"""
+
+PASS, FAIL, INFO, ERROR = "PASS", "FAIL", "INFO", "ERROR"
+
+
+class MeasurementError(RuntimeError):
+    """A benchmarked command failed or a tool is missing."""
+
+
+@dataclass
+class Row:
+    """One line of the report."""
+
+    name: str
+    ours: str
+    reference: str = "-"
+    ratio: str = "-"
+    target: str = "-"
+    status: str = INFO
+
+
+@dataclass
+class ChildRun:
+    seconds: float
+    max_rss: int  # bytes
+    stdout: str
+
+
+@dataclass
+class Report:
+    rows: list[Row] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, row: Row) -> None:
+        self.rows.append(row)
+
+    def error(self, name: str, error: BaseException) -> None:
+        message = str(error) or type(error).__name__
+        self.errors.append(f"{name}: {message}")
+        self.rows.append(Row(name, "error", status=ERROR))
+
+
+# --- running things ---------------------------------------------------------
+
+
+def run_child(cmd: Sequence[str], stdout_path: Path | None = None) -> ChildRun:
+    """Run cmd to completion; wall time from spawn to exit and its own peak RSS.
+
+    stdout goes to stdout_path if given (and is not read back), else to a
+    temporary file whose text is returned.
+    """
+    with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as captured:
+        out = open(stdout_path, "wb") if stdout_path is not None else captured
+        try:
+            start = time.perf_counter()
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+            _, status, usage = os.wait4(proc.pid, 0)
+            seconds = time.perf_counter() - start
+            proc.returncode = os.waitstatus_to_exitcode(status)
+        finally:
+            if out is not captured:
+                out.close()
+        if proc.returncode != 0:
+            err.seek(0)
+            tail = err.read().decode(errors="replace").strip().splitlines()[-5:]
+            raise MeasurementError(
+                f"{shlex.join(cmd)} exited with {proc.returncode}: " + " / ".join(tail)
+            )
+        captured.seek(0)
+        text = captured.read().decode(errors="replace") if stdout_path is None else ""
+    return ChildRun(seconds, usage.ru_maxrss * 1024, text)  # ru_maxrss is in KiB on Linux
+
+
+def median_child_seconds(cmd: Sequence[str], repeat: int, stdout_path: Path | None = None) -> float:
+    """Median wall time of cmd over repeat runs, after one warm-up run."""
+    run_child(cmd, stdout_path)
+    return statistics.median(run_child(cmd, stdout_path).seconds for _ in range(repeat))
+
+
+def median_seconds(func: Callable[[], object], repeat: int) -> float:
+    func()  # warm-up
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def find_cli() -> list[str]:
+    """The jpegsurgeon console script of this interpreter, else on PATH, else -m."""
+    for search_path in (sysconfig.get_path("scripts"), None):
+        found = shutil.which("jpegsurgeon", path=search_path)
+        if found:
+            return [found]
+    return [sys.executable, "-m", "jpegsurgeon"]
+
+
+def find_jpegtran() -> str:
+    found = shutil.which("jpegtran")
+    if not found:
+        raise MeasurementError("jpegtran not found (apt-get install libjpeg-turbo-progs)")
+    return found
+
+
+# --- formatting -------------------------------------------------------------
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def mib(size: float) -> str:
+    return f"{size / MIB:.1f} MiB"
+
+
+def ratio_row(
+    name: str, ours: float, ref: float, ref_label: str, limit: float, fmt: Callable[[float], str]
+) -> Row:
+    ratio = ours / ref
+    return Row(
+        name,
+        fmt(ours),
+        f"{ref_label} {fmt(ref)}",
+        f"{ratio:.2f}",
+        f"<= {limit:g}",
+        PASS if ratio <= limit else FAIL,
+    )
+
+
+# --- measurements -----------------------------------------------------------
+
+
+def bench_jpegtran(report: Report, source: Path, out_path: Path, repeat: int) -> float | None:
+    try:
+        cmd = [find_jpegtran(), "-optimize", "-copy", "none", str(source)]
+        seconds = median_child_seconds(cmd, repeat, stdout_path=out_path)
+    except (MeasurementError, OSError) as error:
+        report.error("jpegtran -optimize -copy none", error)
+        return None
+    return seconds
+
+
+def bench_in_process(report: Report, data: bytes, repeat: int, reference: float | None) -> None:
+    name = "in-process read+write"
+    try:
+        import jpegsurgeon
+
+        def read_write() -> None:
+            jpegsurgeon.write(jpegsurgeon.read(data))
+
+        total = median_seconds(read_write, repeat)
+        write_only = median_seconds(partial(jpegsurgeon.write, jpegsurgeon.read(data)), repeat)
+        read_only = median_seconds(lambda: jpegsurgeon.read(data), repeat)
+    except Exception as error:
+        report.error(name, error)
+        return
+    if reference is None:
+        report.add(Row(name, ms(total), "jpegtran unavailable", status=ERROR))
+    else:
+        report.add(ratio_row(name, total, reference, "jpegtran", IN_PROCESS_TARGET, ms))
+    report.add(Row("  of which read", ms(read_only), ratio=_share(read_only, reference)))
+    report.add(Row("  of which write", ms(write_only), ratio=_share(write_only, reference)))
+
+
+def _share(seconds: float, reference: float | None) -> str:
+    return "-" if reference is None else f"{seconds / reference:.2f}"
+
+
+def bench_transform(
+    report: Report,
+    cli: list[str],
+    source: Path,
+    out_path: Path,
+    repeat: int,
+    reference: float | None,
+) -> bool:
+    name = "whole-process transform"
+    try:
+        seconds = median_child_seconds([*cli, "transform", str(source), str(out_path)], repeat)
+    except (MeasurementError, OSError) as error:
+        report.error(name, error)
+        return False
+    if reference is None:
+        report.add(Row(name, ms(seconds), "jpegtran unavailable", status=ERROR))
+    else:
+        report.add(ratio_row(name, seconds, reference, "jpegtran", WHOLE_PROCESS_TARGET, ms))
+    return True
+
+
+def bench_startup(report: Report, cli: list[str], repeat: int) -> str | None:
+    """Time --version against bare interpreter start-up; return the version text."""
+    name = "start-up --version"
+    try:
+        version = run_child([*cli, "--version"]).stdout.strip()
+        ours = median_child_seconds([*cli, "--version"], repeat)
+        bare = median_child_seconds([sys.executable, "-c", "pass"], repeat)
+    except (MeasurementError, OSError) as error:
+        report.error(name, error)
+        return None
+    report.add(
+        Row(
+            name,
+            ms(ours),
+            f"python -c pass {ms(bare)}",
+            f"{ours / bare:.2f}",
+            f"< {STARTUP_TARGET_S * 1000:.0f} ms (absolute)",
+            PASS if ours < STARTUP_TARGET_S else FAIL,
+        )
+    )
+    return version
+
+
+def bench_memory(report: Report, source: Path, jpegtran_rss: int | None) -> None:
+    name = "peak RSS read+write"
+    try:
+        runs = [
+            run_child([sys.executable, "-c", READ_WRITE_SNIPPET, str(source)])
+            for _ in range(MEMORY_RUNS)
+        ]
+        baseline = run_child([sys.executable, "-c", IMPORT_ONLY_SNIPPET]).max_rss
+    except (MeasurementError, OSError) as error:
+        report.error(name, error)
+        return
+    peak = max(run.max_rss for run in runs)
+    coef_bytes = int(runs[0].stdout.split()[0])
+    limit = MEMORY_COEF_FACTOR * coef_bytes + MEMORY_OVERHEAD
+    ratio = peak / limit
+    report.add(
+        Row(
+            name,
+            mib(peak),
+            f"limit {mib(limit)} = {MEMORY_COEF_FACTOR} x {mib(coef_bytes)} coefficients"
+            f" ({coef_bytes:,} B) + {mib(MEMORY_OVERHEAD)}",
+            f"{ratio:.2f}",
+            "<= 1",
+            PASS if ratio <= 1.0 else FAIL,
+        )
+    )
+    report.add(Row("  peak RSS, imports only", mib(baseline), ratio=f"{baseline / limit:.2f}"))
+    if jpegtran_rss is not None:
+        report.add(Row("  peak RSS, jpegtran", "-", f"jpegtran {mib(jpegtran_rss)}"))
+
+
+def check_output(report: Report, source: Path, ours: Path, theirs: Path | None) -> None:
+    name = "output coefficients == input"
+    try:
+        how, problems = compare_coefficients(source, ours)
+    except Exception as error:
+        report.error(name, error)
+    else:
+        if how is None:
+            report.add(Row(name, "not checked: install jpeglib or Pillow", status=INFO))
+        else:
+            verdict = "identical" if not problems else "differ: " + ", ".join(problems)
+            report.add(
+                Row(
+                    f"{name} ({how})",
+                    verdict,
+                    target="identical",
+                    status=FAIL if problems else PASS,
+                )
+            )
+    size = ours.stat().st_size
+    if theirs is None or not theirs.exists() or theirs.stat().st_size == 0:
+        report.add(Row("output size", f"{size:,} B"))
+        return
+    ref = theirs.stat().st_size
+    report.add(Row("output size", f"{size:,} B", f"jpegtran {ref:,} B", f"{size / ref:.4f}"))
+
+
+def compare_coefficients(source: Path, output: Path) -> tuple[str | None, list[str]]:
+    """Compare the two files' DCT data; (method, list of differences)."""
+    try:
+        import jpeglib
+        import numpy as np
+    except ImportError:
+        return compare_pixels(source, output)
+    a = jpeglib.read_dct(str(source))
+    b = jpeglib.read_dct(str(output))
+    problems = []
+    if (a.width, a.height) != (b.width, b.height):
+        problems.append("dimensions")
+    if a.num_components != b.num_components:
+        problems.append("component count")
+    if not np.array_equal(a.samp_factor, b.samp_factor):
+        problems.append("sampling factors")
+    for channel in ("Y", "Cb", "Cr", "K"):
+        x, y = getattr(a, channel), getattr(b, channel)
+        if (x is None) != (y is None) or (x is not None and not np.array_equal(x, y)):
+            problems.append(f"{channel} coefficients")
+    for index in range(min(a.num_components, b.num_components)):
+        if not np.array_equal(a.get_component_qt(index), b.get_component_qt(index)):
+            problems.append(f"quant table of component {index}")
+    if b.progressive_mode:
+        problems.append("output is progressive")
+    return "jpeglib.read_dct", problems
+
+
+def compare_pixels(source: Path, output: Path) -> tuple[str | None, list[str]]:
+    try:
+        from PIL import Image
+    except ImportError:
+        return None, []
+    with Image.open(source) as a, Image.open(output) as b:
+        same = a.size == b.size and a.mode == b.mode and a.tobytes() == b.tobytes()
+    return "Pillow pixels", [] if same else ["decoded pixels"]
+
+
+# --- the report ---------------------------------------------------------------
+
+
+def cpu_model() -> str:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        text = ""
+    match = re.search(r"^model name\s*:\s*(.+)$", text, re.MULTILINE)
+    return match.group(1).strip() if match else (platform.processor() or platform.machine())
+
+
+def jpegtran_version() -> str:
+    try:
+        done = subprocess.run(
+            [find_jpegtran(), "-version"], capture_output=True, text=True, check=False
+        )
+    except (MeasurementError, OSError):
+        return "unavailable"
+    return (
+        (done.stderr or done.stdout).strip().splitlines()[0]
+        if (done.stderr or done.stdout)
+        else "?"
+    )
+
+
+def describe_input(source: Path, data: bytes) -> str:
+    dims = ""
+    try:
+        import jpegsurgeon
+
+        image = jpegsurgeon.read(data)
+        frame = image.frame
+        sampling = " ".join(f"{c.h}x{c.v}" for c in image.components)
+        dims = f", {frame.width}x{frame.height}, {frame.kind}, sampling {sampling}"
+    except Exception:
+        pass
+    return f"{source.name} ({len(data):,} bytes{dims})"
+
+
+def header_lines(
+    source: Path, data: bytes, repeat: int, cli: list[str], version: str | None
+) -> list[tuple[str, str]]:
+    return [
+        ("Command", "python " + shlex.join(sys.argv)),
+        (
+            "Machine",
+            f"{cpu_model()}, {os.cpu_count()} logical CPUs, {platform.system()} "
+            f"{platform.release()}",
+        ),
+        ("Python", f"{platform.python_version()} ({sys.executable})"),
+        ("jpegsurgeon", f"{version or 'CLI unavailable'} via {shlex.join(cli)}"),
+        ("Reference", f"jpegtran -optimize -copy none ({jpegtran_version()})"),
+        ("Input", describe_input(source, data)),
+        (
+            "Timing",
+            f"median of {repeat} runs after 1 warm-up; peak RSS: max of "
+            f"{MEMORY_RUNS} runs (os.wait4 ru_maxrss)",
+        ),
+    ]
+
+
+COLUMNS = ("measurement", "jpegsurgeon", "reference", "ratio", "target", "result")
+
+
+def row_cells(row: Row) -> tuple[str, ...]:
+    return (row.name, row.ours, row.reference, row.ratio, row.target, row.status)
+
+
+def print_text(header: list[tuple[str, str]], report: Report) -> None:
+    for key, value in header:
+        print(f"{key + ':':13}{value}")
+    print()
+    table = [COLUMNS, *(row_cells(row) for row in report.rows)]
+    widths = [max(len(cells[i]) for cells in table) for i in range(len(COLUMNS))]
+    for cells in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip())
+    for message in report.errors:
+        print(f"\nERROR {message}", file=sys.stderr)
+
+
+def print_markdown(header: list[tuple[str, str]], report: Report) -> None:
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    for key, value in header:
+        value = f"`{value}`" if key == "Command" else cell(value)
+        print(f"- {key}: {value}")
+    print()
+    print("| " + " | ".join(COLUMNS) + " |")
+    print("|" + "|".join(["---", "---:", "---", "---:", "---", "---"]) + "|")
+    for row in report.rows:
+        cells = [cell(text) for text in row_cells(row)]
+        if row.status in (PASS, FAIL, ERROR):
+            cells[-1] = f"**{row.status}**"
+        print("| " + " | ".join(cells) + " |")
+    for message in report.errors:
+        print(f"\nERROR {message}", file=sys.stderr)
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Benchmark jpegsurgeon against jpegtran -optimize -copy none.",
+    )
+    parser.add_argument(
+        "--input",
+        type=Path,
+        default=DEFAULT_INPUT,
+        help=f"JPEG file to benchmark (default: {DEFAULT_INPUT})",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=positive_int,
+        default=7,
+        metavar="N",
+        help="runs per timing; the median is reported (default: 7)",
+    )
+    parser.add_argument(
+        "--markdown", action="store_true", help="print a markdown table for the README"
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="exit with status 1 if any target is missed"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    source: Path = args.input
+    try:
+        data = source.read_bytes()
+    except OSError as error:
+        print(f"bench: cannot read {source}: {error.strerror or error}", file=sys.stderr)
+        return 2
+    report = Report()
+    cli = find_cli()
+    with tempfile.TemporaryDirectory(prefix="jpegsurgeon-bench-") as tmp:
+        theirs = Path(tmp) / "jpegtran.jpg"
+        ours = Path(tmp) / "jpegsurgeon.jpg"
+        reference = bench_jpegtran(report, source, theirs, args.repeat)
+        jpegtran_rss = None
+        if reference is not None:
+            jpegtran_rss = run_child(
+                [find_jpegtran(), "-optimize", "-copy", "none", str(source)], theirs
+            ).max_rss
+        bench_in_process(report, data, args.repeat, reference)
+        transformed = bench_transform(report, cli, source, ours, args.repeat, reference)
+        version = bench_startup(report, cli, args.repeat)
+        bench_memory(report, source, jpegtran_rss)
+        if transformed:
+            check_output(report, source, ours, theirs if reference is not None else None)
+    header = header_lines(source, data, args.repeat, cli, version)
+    (print_markdown if args.markdown else print_text)(header, report)
+    if report.errors:
+        return 2
+    if args.check and any(row.status == FAIL for row in report.rows):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
