@@ -120,11 +120,13 @@ def optimal_table(frequencies: np.ndarray, table_class: int, table_id: int) -> H
             if chain[c2] < 0:
                 break
             c2 = chain[c2]
-    bits = [0] * 33
+    # libjpeg stops at 32-bit codes; skewed enough counts go deeper, so size to fit.
+    longest = max(codesize)
+    bits = [0] * (max(longest, 16) + 1)
     for size in codesize:
         if size:
             bits[size] += 1
-    for length in range(32, 16, -1):
+    for length in range(longest, 16, -1):
         while bits[length] > 0:
             j = length - 2
             while bits[j] == 0:
@@ -138,6 +140,9 @@ def optimal_table(frequencies: np.ndarray, table_class: int, table_id: int) -> H
         length -= 1
     bits[length] -= 1  # drop the reserved pseudo-symbol's code
     symbols = bytes(
-        symbol for size in range(1, 33) for symbol in range(256) if codesize[symbol] == size
+        symbol
+        for size in range(1, longest + 1)
+        for symbol in range(256)
+        if codesize[symbol] == size
     )
     return HuffmanTable(table_class, table_id, tuple(bits[1:17]), symbols)

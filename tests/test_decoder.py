@@ -121,7 +121,11 @@ def test_segments_keep_offsets():
         (b"\xff\xd8\xff\xc3\x00\x0b\x08\x00\x10\x00\x10\x01\x01\x11\x00", "unsupported", 2),
         (b"\xff\xd8\xff\xc0\x00\x0b\x08\xff\xff\xff\xff\x01\x01\x11\x00", "exceeds the limit", 2),
         (b"\xff\xd8\xff\xc0\x00\x0b\x08\x00\x10\x00\x10\x01\x01\x51\x00", "sampling", 2),
-        (b"\xff\xd8\xff\xc4\x00\x15\x00" + bytes([2] + [0] * 15) + b"\x00\x01", "over-subscribed", 2),
+        (
+            b"\xff\xd8\xff\xc4\x00\x15\x00" + bytes([2] + [0] * 15) + b"\x00\x01",
+            "over-subscribed",
+            2,
+        ),
     ],
 )
 def test_bad_input_raises_located_error(data, message, offset):

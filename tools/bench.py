@@ -20,10 +20,13 @@ coefficients, quantization tables and sampling factors as the input (with
 ``jpeglib.read_dct`` on both files; with Pillow's decoded pixels if jpeglib is
 missing) and compares the output size with jpegtran's.
 
-Every timing is the median of ``--repeat`` runs after one warm-up run.  Child
-processes are timed from spawn to exit and their peak RSS is taken from
-``os.wait4`` (the kernel's ``ru_maxrss`` for that child alone), so neither GNU
-``time`` nor any other extra package is needed.  The command line is the
+Every timing is the median of ``--repeat`` runs after one warm-up run; child
+processes are timed from spawn to exit.  Peak RSS is the kernel's ``ru_maxrss``
+for the child, from ``os.wait4`` in a small launcher process (a child inherits
+the high-water mark of the address space it is spawned from, so it cannot be
+spawned from this benchmark process itself), the largest of 3 runs; no GNU
+``time`` or other extra package is needed, but Linux is (``/proc``,
+``os.wait4``).  The command line is the
 console script installed next to this interpreter (not a pyenv shim, whose bash
 wrapper alone costs tens of milliseconds), else ``jpegsurgeon`` on PATH, else
 ``python -m jpegsurgeon``.  1 MiB = 2**20 bytes.
@@ -76,7 +79,7 @@ import sys
 import jpegsurgeon
 image = jpegsurgeon.read(sys.argv[1])
 data = jpegsurgeon.write(image)
-print(sum(c.coefficients.nbytes for c in image.components), len(data))
+print(sum(c.coefficients.nbytes for c in image.components))
 """
 # Child that only imports what the read + write child uses.
 IMPORT_ONLY_SNIPPET = """\
@@ -104,11 +107,36 @@ class Row:
     status: str = INFO
 
 
+# Runs argv[1:] and prints its peak RSS, the launcher's own peak RSS at spawn time
+# (the floor: a child spawned with vfork/posix_spawn inherits the high-water mark of
+# the address space it was spawned from, so measuring from this big benchmark
+# process directly would report this process's size) and the exit status.
+RSS_LAUNCHER = """\
+import os, re, sys
+with open("/proc/self/status") as status:
+    floor = int(re.search(r"VmHWM:\\s*(\\d+)", status.read()).group(1)) * 1024
+pid = os.posix_spawnp(sys.argv[1], sys.argv[1:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+code = os.waitstatus_to_exitcode(status)
+print(usage.ru_maxrss * 1024, floor, code)
+sys.exit(code)
+"""
+
+
 @dataclass
 class ChildRun:
     seconds: float
-    max_rss: int  # bytes
     stdout: str
+
+
+@dataclass
+class PeakRss:
+    peak: int  # bytes: the child's ru_maxrss
+    floor: int  # bytes: the launcher's own peak; peak cannot be measured below it
+    stdout: str  # the child's own output
+
+    def label(self) -> str:
+        return mib(self.peak) if self.peak > self.floor else f"<= {mib(self.floor)}"
 
 
 @dataclass
@@ -129,7 +157,7 @@ class Report:
 
 
 def run_child(cmd: Sequence[str], stdout_path: Path | None = None) -> ChildRun:
-    """Run cmd to completion; wall time from spawn to exit and its own peak RSS.
+    """Run cmd to completion and time it from spawn to exit; raise if it fails.
 
     stdout goes to stdout_path if given (and is not read back), else to a
     temporary file whose text is returned.
@@ -139,7 +167,7 @@ def run_child(cmd: Sequence[str], stdout_path: Path | None = None) -> ChildRun:
         try:
             start = time.perf_counter()
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-            _, status, usage = os.wait4(proc.pid, 0)
+            _, status, _ = os.wait4(proc.pid, 0)
             seconds = time.perf_counter() - start
             proc.returncode = os.waitstatus_to_exitcode(status)
         finally:
@@ -147,13 +175,27 @@ def run_child(cmd: Sequence[str], stdout_path: Path | None = None) -> ChildRun:
                 out.close()
         if proc.returncode != 0:
             err.seek(0)
-            tail = err.read().decode(errors="replace").strip().splitlines()[-5:]
+            lines = err.read().decode(errors="replace").strip().splitlines()
             raise MeasurementError(
-                f"{shlex.join(cmd)} exited with {proc.returncode}: " + " / ".join(tail)
+                f"{describe(cmd)} exited with {proc.returncode}: {lines[-1] if lines else ''}"
             )
         captured.seek(0)
         text = captured.read().decode(errors="replace") if stdout_path is None else ""
-    return ChildRun(seconds, usage.ru_maxrss * 1024, text)  # ru_maxrss is in KiB on Linux
+    return ChildRun(seconds, text)
+
+
+def describe(cmd: Sequence[str]) -> str:
+    """cmd as a shell line, with inline python code (-c snippets) elided."""
+    return shlex.join("<code>" if "\n" in arg else arg for arg in cmd)
+
+
+def peak_rss(cmd: Sequence[str]) -> PeakRss:
+    """Peak RSS of cmd, spawned from a small launcher process (see RSS_LAUNCHER)."""
+    *child_lines, last = run_child(
+        [sys.executable, "-S", "-I", "-c", RSS_LAUNCHER, *cmd]
+    ).stdout.splitlines()
+    peak, floor, _ = (int(number) for number in last.split())
+    return PeakRss(peak, floor, "\n".join(child_lines))
 
 
 def median_child_seconds(cmd: Sequence[str], repeat: int, stdout_path: Path | None = None) -> float:
@@ -244,12 +286,12 @@ def bench_in_process(report: Report, data: bytes, repeat: int, reference: float 
         report.add(Row(name, ms(total), "jpegtran unavailable", status=ERROR))
     else:
         report.add(ratio_row(name, total, reference, "jpegtran", IN_PROCESS_TARGET, ms))
-    report.add(Row("  of which read", ms(read_only), ratio=_share(read_only, reference)))
-    report.add(Row("  of which write", ms(write_only), ratio=_share(write_only, reference)))
-
-
-def _share(seconds: float, reference: float | None) -> str:
-    return "-" if reference is None else f"{seconds / reference:.2f}"
+    for part, seconds in (("read", read_only), ("write", write_only)):
+        row = Row(f"  of which {part}", ms(seconds))
+        if reference is not None:
+            row.reference = f"jpegtran {ms(reference)}"
+            row.ratio = f"{seconds / reference:.2f}"
+        report.add(row)
 
 
 def bench_transform(
@@ -296,25 +338,23 @@ def bench_startup(report: Report, cli: list[str], repeat: int) -> str | None:
     return version
 
 
-def bench_memory(report: Report, source: Path, jpegtran_rss: int | None) -> None:
+def bench_memory(report: Report, source: Path, scratch: Path) -> None:
     name = "peak RSS read+write"
+    python = [sys.executable, "-c"]
     try:
-        runs = [
-            run_child([sys.executable, "-c", READ_WRITE_SNIPPET, str(source)])
-            for _ in range(MEMORY_RUNS)
-        ]
-        baseline = run_child([sys.executable, "-c", IMPORT_ONLY_SNIPPET]).max_rss
-    except (MeasurementError, OSError) as error:
+        runs = [peak_rss([*python, READ_WRITE_SNIPPET, str(source)]) for _ in range(MEMORY_RUNS)]
+        imports_only = peak_rss([*python, IMPORT_ONLY_SNIPPET])
+    except (MeasurementError, OSError, ValueError) as error:
         report.error(name, error)
         return
-    peak = max(run.max_rss for run in runs)
+    worst = max(runs, key=lambda run: run.peak)
     coef_bytes = int(runs[0].stdout.split()[0])
     limit = MEMORY_COEF_FACTOR * coef_bytes + MEMORY_OVERHEAD
-    ratio = peak / limit
+    ratio = worst.peak / limit
     report.add(
         Row(
             name,
-            mib(peak),
+            worst.label(),
             f"limit {mib(limit)} = {MEMORY_COEF_FACTOR} x {mib(coef_bytes)} coefficients"
             f" ({coef_bytes:,} B) + {mib(MEMORY_OVERHEAD)}",
             f"{ratio:.2f}",
@@ -322,9 +362,28 @@ def bench_memory(report: Report, source: Path, jpegtran_rss: int | None) -> None
             PASS if ratio <= 1.0 else FAIL,
         )
     )
-    report.add(Row("  peak RSS, imports only", mib(baseline), ratio=f"{baseline / limit:.2f}"))
-    if jpegtran_rss is not None:
-        report.add(Row("  peak RSS, jpegtran", "-", f"jpegtran {mib(jpegtran_rss)}"))
+    report.add(
+        Row(
+            "  peak RSS, imports only",
+            imports_only.label(),
+            f"limit {mib(limit)}",
+            f"{imports_only.peak / limit:.2f}",
+        )
+    )
+    try:
+        cmd = [find_jpegtran(), "-optimize", "-copy", "none", "-outfile", str(scratch), str(source)]
+        jpegtran = peak_rss(cmd)
+    except (MeasurementError, OSError, ValueError) as error:
+        report.error("peak RSS, jpegtran", error)
+        return
+    report.add(
+        Row(
+            "  peak RSS read+write vs jpegtran",
+            worst.label(),
+            f"jpegtran {jpegtran.label()}",
+            f"{worst.peak / jpegtran.peak:.2f}",
+        )
+    )
 
 
 def check_output(report: Report, source: Path, ours: Path, theirs: Path | None) -> None:
@@ -448,8 +507,8 @@ def header_lines(
         ("Input", describe_input(source, data)),
         (
             "Timing",
-            f"median of {repeat} runs after 1 warm-up; peak RSS: max of "
-            f"{MEMORY_RUNS} runs (os.wait4 ru_maxrss)",
+            f"median of {repeat} run{'s' if repeat > 1 else ''} after 1 warm-up; peak RSS: max of "
+            f"{MEMORY_RUNS} runs (ru_maxrss from os.wait4, via a small launcher)",
         ),
     ]
 
@@ -485,6 +544,8 @@ def print_markdown(header: list[tuple[str, str]], report: Report) -> None:
     print("|" + "|".join(["---", "---:", "---", "---:", "---", "---"]) + "|")
     for row in report.rows:
         cells = [cell(text) for text in row_cells(row)]
+        if row.name.startswith("  "):  # markdown drops leading spaces
+            cells[0] = "↳ " + cells[0].strip()
         if row.status in (PASS, FAIL, ERROR):
             cells[-1] = f"**{row.status}**"
         print("| " + " | ".join(cells) + " |")
@@ -539,15 +600,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         theirs = Path(tmp) / "jpegtran.jpg"
         ours = Path(tmp) / "jpegsurgeon.jpg"
         reference = bench_jpegtran(report, source, theirs, args.repeat)
-        jpegtran_rss = None
-        if reference is not None:
-            jpegtran_rss = run_child(
-                [find_jpegtran(), "-optimize", "-copy", "none", str(source)], theirs
-            ).max_rss
         bench_in_process(report, data, args.repeat, reference)
         transformed = bench_transform(report, cli, source, ours, args.repeat, reference)
         version = bench_startup(report, cli, args.repeat)
-        bench_memory(report, source, jpegtran_rss)
+        bench_memory(report, source, Path(tmp) / "scratch.jpg")
         if transformed:
             check_output(report, source, ours, theirs if reference is not None else None)
     header = header_lines(source, data, args.repeat, cli, version)

@@ -1,0 +1,154 @@
+"""The command line as a user meets it: real processes, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import FIXTURE_FILES
+
+import jpegsurgeon
+
+PHOTO = next(p for p in FIXTURE_FILES if p.name == "photo.jpg")
+PROGRESSIVE = next(p for p in FIXTURE_FILES if p.name.startswith("progressive_420"))
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "jpegsurgeon", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_version():
+    result = run("--version")
+    assert result.returncode == 0 and jpegsurgeon.__version__ in result.stdout
+
+
+def test_info_text_and_json():
+    text = run("info", str(PHOTO))
+    assert text.returncode == 0
+    assert "640x480" in text.stdout and "COM" in text.stdout
+    document = json.loads(run("info", str(PHOTO), "--json").stdout)
+    assert document["frame"]["width"] == 640
+    assert [c["sampling"] for c in document["components"]] == [[2, 2], [1, 1], [1, 1]]
+    assert document["segments"][0] == {"offset": 0, "marker": "SOI", "size": 2}
+    assert document["jfif"]["density"] == [72, 72]
+
+
+def test_transform_without_passes_writes_strict_jfif(tmp_path):
+    out = tmp_path / "out.jpg"
+    before = PROGRESSIVE.read_bytes()
+    result = run("transform", str(PROGRESSIVE), str(out), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["mode"] == "strict" and report["output_bytes"] == out.stat().st_size
+    assert PROGRESSIVE.read_bytes() == before  # input untouched
+    original, rewritten = jpegsurgeon.read(PROGRESSIVE), jpegsurgeon.read(out)
+    assert rewritten.frame.marker == 0xC0
+    for a, b in zip(original.components, rewritten.components):
+        np.testing.assert_array_equal(a.coefficients, b.coefficients)
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_transform_preserve_is_identical(tmp_path):
+    out = tmp_path / "out.jpg"
+    assert run("transform", str(PHOTO), str(out), "--preserve").returncode == 0
+    assert out.read_bytes() == PHOTO.read_bytes()
+
+
+def test_transform_with_a_pass_is_deterministic_by_seed(tmp_path):
+    outputs = []
+    for name in ("a.jpg", "b.jpg"):
+        out = tmp_path / name
+        result = run("transform", str(PHOTO), str(out), "--pass", "randomize-signs", "--seed", "7")
+        assert result.returncode == 0, result.stderr
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    plain = tmp_path / "plain.jpg"
+    run("transform", str(PHOTO), str(plain))
+    assert outputs[0] != plain.read_bytes()
+    # signs are raw bits: the same size but for the 00 bytes stuffed after each FF
+    def unstuffed(data: bytes) -> int:
+        return len(data) - data.count(b"\xff\x00")
+
+    assert unstuffed(outputs[0]) == unstuffed(plain.read_bytes())
+
+
+def test_pipeline_file(tmp_path):
+    pipeline = tmp_path / "p.toml"
+    pipeline.write_text('[[pass]]\nname = "randomize-signs"\nfraction = 0.25\n')
+    out = tmp_path / "out.jpg"
+    result = run("transform", str(PHOTO), str(out), "--pipeline", str(pipeline), "--json")
+    assert result.returncode == 0, result.stderr
+    step = json.loads(result.stdout)["passes"][0]
+    assert step["parameters"]["fraction"] == 0.25 and step["changes"]["signs_redrawn"] > 0
+
+
+def test_passes_lists_parameters():
+    document = json.loads(run("passes", "--json").stdout)
+    by_name = {p["name"]: p for p in document["passes"]}
+    assert "randomize-signs" in by_name
+    assert {p["name"] for p in by_name["randomize-signs"]["parameters"]} == {
+        "fraction", "components", "dc"
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "content, fragments",
+    [
+        (b"", ["offset 0", "not a JPEG"]),
+        (b"GIF89a....", ["offset 0", "not a JPEG"]),
+        (b"\xff\xd8\xff\xc4\x7f\xff\x00", ["offset 2", "runs past the end"]),
+    ],
+)
+def test_bad_input_gives_one_line_and_no_output(tmp_path, content, fragments):
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(content)
+    out = tmp_path / "out.jpg"
+    result = run("transform", str(bad), str(out))
+    assert_one_line_error(result, "bad.jpg", *fragments)
+    assert not out.exists()
+    assert_one_line_error(run("info", str(bad)), "bad.jpg", *fragments)
+
+
+def test_failed_transform_leaves_existing_output_alone(tmp_path):
+    out = tmp_path / "out.jpg"
+    out.write_bytes(b"previous")
+    sof1 = next(p for p in FIXTURE_FILES if "sof1" in p.name)
+    assert_one_line_error(run("transform", str(sof1), str(out)), "above 255")
+    assert out.read_bytes() == b"previous"
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_unknown_pass_and_bad_parameter(tmp_path):
+    out = str(tmp_path / "o.jpg")
+    assert_one_line_error(run("transform", str(PHOTO), out, "--pass", "nope"), "unknown pass")
+    assert_one_line_error(
+        run("transform", str(PHOTO), out, "--pass", "randomize-signs:fraction=lots"), "fraction"
+    )
+    assert_one_line_error(
+        run("transform", str(PHOTO), out, "--pass", "randomize-signs:colour=1"), "no parameter"
+    )
+
+
+def test_refuses_to_overwrite_input(tmp_path):
+    copy = tmp_path / "in.jpg"
+    copy.write_bytes(PHOTO.read_bytes())
+    assert_one_line_error(run("transform", str(copy), str(copy)), "same file")
+    assert copy.read_bytes() == PHOTO.read_bytes()
+
+
+def test_missing_file():
+    assert_one_line_error(run("info", "/no/such/file.jpg"), "file.jpg", "No such file")

@@ -1,0 +1,141 @@
+"""The writer against outside decoders: libjpeg, Pillow, jpegtran's tables."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+
+import jpeglib
+import numpy as np
+import pytest
+from conftest import ARITHMETIC, CORPUS_FILES, FIXTURE_FILES, TWELVE_BIT, file_id, needs_tool
+from PIL import Image
+from test_decoder import libjpeg_components
+
+import jpegsurgeon
+from jpegsurgeon.errors import UnsupportedJpeg
+from jpegsurgeon.markers import Marker
+
+READABLE = [p for p in FIXTURE_FILES + CORPUS_FILES if p.name not in ARITHMETIC | TWELVE_BIT]
+# Strict baseline cannot hold 16-bit quantization tables.
+STRICT = [p for p in READABLE if "sof1" not in p.name]
+
+
+def segment_markers(data: bytes) -> list[int]:
+    return [s.marker for s in jpegsurgeon.read(data).segments]
+
+
+@pytest.mark.parametrize("path", STRICT, ids=file_id)
+def test_strict_output_decodes_to_the_same_coefficients(path, tmp_path):
+    image = jpegsurgeon.read(path)
+    data = jpegsurgeon.write(image)
+    out = tmp_path / "out.jpg"
+    out.write_bytes(data)
+    for component, reference in zip(image.components, libjpeg_components(out)):
+        np.testing.assert_array_equal(component.visible_coefficients, reference)
+    with Image.open(io.BytesIO(data)) as decoded:
+        decoded.load()
+        assert decoded.size == (image.width, image.height)
+    again = jpegsurgeon.read(data)
+    assert not again.truncated and not again.warnings
+
+
+@pytest.mark.parametrize("path", STRICT, ids=file_id)
+def test_strict_output_has_only_the_jfif_segments(path):
+    data = jpegsurgeon.write(jpegsurgeon.read(path))
+    assert segment_markers(data) == [
+        Marker.SOI, Marker.APP0, Marker.DQT, Marker.SOF0, Marker.DHT, Marker.SOS, Marker.EOI
+    ]  # fmt: skip
+    assert data[2:6] == b"\xff\xe0\x00\x10"  # APP0 of exactly 16 bytes
+    assert data[6:11] == b"JFIF\x00"
+    assert data[-2:] == b"\xff\xd9"
+
+
+def test_strict_output_keeps_the_input_density():
+    photo = next(p for p in FIXTURE_FILES if p.name == "photo.jpg")
+    image = jpegsurgeon.read(jpegsurgeon.write(jpegsurgeon.read(photo)))
+    assert (image.jfif.units, image.jfif.x_density, image.jfif.y_density) == (1, 72, 72)
+    cmyk = next(p for p in FIXTURE_FILES if p.name.startswith("cmyk"))
+    image = jpegsurgeon.read(jpegsurgeon.write(jpegsurgeon.read(cmyk)))  # no JFIF in input
+    assert (image.jfif.units, image.jfif.x_density, image.jfif.y_density) == (0, 1, 1)
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in STRICT if "cmyk" not in p.name and "trunc" not in p.name], ids=file_id
+)
+def test_strict_output_matches_jpegtran_optimize(path):
+    """Same optimal Huffman tables and the same entropy-coded bytes as jpegtran."""
+    jpegtran = needs_tool("jpegtran")
+    image = jpegsurgeon.read(path)
+    if image.truncated or image.warnings:
+        pytest.skip("damaged input: libjpeg and we both repair it, each its own way")
+    result = subprocess.run(
+        [jpegtran, "-optimize", "-copy", "none", "-restart", "0", str(path)], capture_output=True
+    )
+    if result.returncode != 0:
+        pytest.skip(f"jpegtran refused it: {result.stderr.decode(errors='replace').strip()}")
+    reference = result.stdout
+    ours = jpegsurgeon.write(image)
+    theirs_image, ours_image = jpegsurgeon.read(reference), jpegsurgeon.read(ours)
+    if theirs_image.frame.marker != Marker.SOF0 or len(theirs_image.scans) != 1:
+        pytest.skip("jpegtran kept a non-baseline layout for this file")
+    assert ours_image.huffman_tables == theirs_image.huffman_tables
+    theirs_data = reference[theirs_image.scans[0].data_offset :]
+    assert ours[ours_image.scans[0].data_offset :] == theirs_data
+
+
+def test_progressive_input_becomes_baseline():
+    path = next(p for p in FIXTURE_FILES if p.name.startswith("progressive_420"))
+    image = jpegsurgeon.read(path)
+    again = jpegsurgeon.read(jpegsurgeon.write(image))
+    assert again.frame.marker == Marker.SOF0 and len(again.scans) == 1
+    for a, b in zip(image.components, again.components):
+        np.testing.assert_array_equal(a.coefficients, b.coefficients)
+
+
+def intact_sequential(path) -> bool:
+    image = jpegsurgeon.read(path)
+    return not image.frame.progressive and not image.truncated and not image.trailing
+
+
+SEQUENTIAL = [p for p in FIXTURE_FILES + CORPUS_FILES if p.name not in ARITHMETIC]
+
+
+@pytest.mark.parametrize("path", SEQUENTIAL, ids=file_id)
+def test_preserve_mode_is_byte_identical(path):
+    if not intact_sequential(path):
+        pytest.skip("progressive, truncated or with bytes after EOI")
+    data = path.read_bytes()
+    assert jpegsurgeon.write(jpegsurgeon.read(data), preserve=True) == data
+
+
+def test_preserve_mode_keeps_trailing_data():
+    path = next(p for p in FIXTURE_FILES if p.name.startswith("trailing"))
+    data = path.read_bytes()
+    assert jpegsurgeon.write(jpegsurgeon.read(data), preserve=True) == data
+
+
+def test_twelve_bit_refused_by_strict_writer_but_preserved():
+    from conftest import corpus_file
+
+    path = corpus_file("libjpeg-turbo-monkey12.jpg")
+    image = jpegsurgeon.read(path)
+    with pytest.raises(UnsupportedJpeg, match="12-bit"):
+        jpegsurgeon.write(image)
+    assert jpegsurgeon.write(image, preserve=True) == path.read_bytes()
+
+
+def test_sixteen_bit_tables_refused_by_strict_writer():
+    path = next(p for p in FIXTURE_FILES if "sof1" in p.name)
+    with pytest.raises(UnsupportedJpeg, match="above 255"):
+        jpegsurgeon.write(jpegsurgeon.read(path))
+
+
+def test_jpeglib_reads_strict_output_quant_tables(tmp_path):
+    path = next(p for p in FIXTURE_FILES if p.name == "photo.jpg")
+    image = jpegsurgeon.read(path)
+    out = tmp_path / "out.jpg"
+    out.write_bytes(jpegsurgeon.write(image))
+    dct = jpeglib.read_dct(str(out))
+    for component, table in zip(image.components, dct.qt[dct.quant_tbl_no]):
+        np.testing.assert_array_equal(component.quant_values, table)
