@@ -116,6 +116,17 @@ def list_passes(as_json: bool) -> None:
     is_flag=True,
     help="Keep the original segments, Huffman tables and restart layout instead of strict JFIF.",
 )
+@click.option("--no-verify", is_flag=True, help="Skip the Lepton round trip of OUT.")
+@click.option(
+    "--cycles",
+    type=click.IntRange(1),
+    default=3,
+    show_default=True,
+    help="JPEG -> Lepton -> JPEG cycles the verification runs.",
+)
+@click.option(
+    "--keep-rejected", is_flag=True, help="Write OUT even when Lepton rejects or mismatches it."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
 @click.option("--max-pixels", type=int, default=None, help="Refuse frames larger than this.")
 @_reports_errors
@@ -126,6 +137,9 @@ def transform(
     pipeline: str | None,
     seed: int | None,
     preserve: bool,
+    no_verify: bool,
+    cycles: int,
+    keep_rejected: bool,
     as_json: bool,
     max_pixels: int | None,
 ) -> None:
@@ -133,13 +147,16 @@ def transform(
 
     With no pass, OUT is IN re-emitted as strict baseline JFIF (SOI, a 16-byte
     JFIF APP0, DQT, SOF0, DHT, one SOS, EOI) with optimal Huffman tables, like
-    `jpegtran -optimize -copy none`. OUT is written completely or not at all.
+    `jpegtran -optimize -copy none`. OUT is then checked with Lepton: it must
+    compress and decompress to identical bytes for --cycles cycles (exit 1
+    otherwise). OUT is written completely and verified, or not at all.
     """
     import secrets
 
     from . import read, write
     from .errors import JpegError
     from .fileio import same_file, write_atomic
+    from .lepton import round_trip
     from .passes import parse_spec, run_pipeline
 
     if same_file(input_path, output_path):
@@ -154,7 +171,9 @@ def transform(
         data = write(image, preserve=preserve)
     except JpegError as error:
         raise error.located(input_path) from None
-    write_atomic(output_path, data)
+    lepton = None if no_verify else round_trip(data, cycles)
+    if lepton is None or lepton.verified or keep_rejected:
+        write_atomic(output_path, data)
     report = {
         "input": input_path,
         "output": output_path,
@@ -163,6 +182,8 @@ def transform(
         "passes": reports,
         "input_bytes": image.source_size,
         "output_bytes": len(data),
+        "output_written": lepton is None or lepton.verified or keep_rejected,
+        "lepton": None if lepton is None else lepton.as_dict(),
         "warnings": image.warnings,
     }
     if as_json:
@@ -173,9 +194,55 @@ def transform(
         for step in reports:
             changes = ", ".join(f"{k} {v}" for k, v in step["changes"].items())
             click.echo(f"pass {step['name']}: {changes}")
+        state = "" if report["output_written"] else ", not written"
         click.echo(
-            f"{output_path}: {len(data)} bytes ({report['mode']}), from {image.source_size} bytes"
+            f"{output_path}: {len(data)} bytes ({report['mode']}{state}), "
+            f"from {image.source_size} bytes"
         )
+        if lepton is not None:
+            click.echo(lepton.summary())
+    if lepton is not None and not lepton.verified:
+        kept = "kept as asked" if keep_rejected else "not written"
+        _fail(f"{output_path}: Lepton {lepton.error} ({kept})", 1)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--cycles",
+    type=click.IntRange(1),
+    default=3,
+    show_default=True,
+    help="JPEG -> Lepton -> JPEG cycles to run.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def verify(files: tuple[str, ...], cycles: int, as_json: bool) -> None:
+    """Check that Lepton round-trips each FILE identically, and report its ratio.
+
+    The ratio is Lepton bytes / JPEG bytes (the challenge's score: higher
+    means Lepton compresses worse). Exit 1 when any file is rejected or comes
+    back different, 2 when a file cannot be read.
+    """
+    from .lepton import round_trip
+
+    results, status = [], 0
+    for name in files:
+        try:
+            with open(name, "rb") as handle:
+                data = handle.read()
+        except OSError as error:
+            click.echo(f"jpegsurgeon: error: {name}: cannot read: {error.strerror}", err=True)
+            status = 2
+            continue
+        result = round_trip(data, cycles)
+        results.append({"file": name, **result.as_dict()})
+        if not result.verified:
+            status = max(status, 1)
+        if not as_json:
+            click.echo(f"{name}: {'OK' if result.verified else 'FAIL'} {result.summary()}")
+    if as_json:
+        _emit_json({"files": results, "all_verified": status == 0})
+    sys.exit(status)
 
 
 def _load_pipeline(path: str) -> list:

@@ -152,3 +152,33 @@ def test_refuses_to_overwrite_input(tmp_path):
 
 def test_missing_file():
     assert_one_line_error(run("info", "/no/such/file.jpg"), "file.jpg", "No such file")
+
+
+def test_transform_verifies_with_lepton(tmp_path):
+    out = tmp_path / "out.jpg"
+    report = json.loads(run("transform", str(PHOTO), str(out), "--json", "--cycles", "2").stdout)
+    assert report["lepton"]["verified"] and report["lepton"]["cycles"] == 2
+    assert 0.5 < report["lepton"]["ratio"] < 1.0
+    assert report["lepton"]["lepton_bytes"] < out.stat().st_size
+
+
+def test_lepton_rejection_exits_1_and_writes_nothing(tmp_path):
+    cmyk = next(p for p in FIXTURE_FILES if p.name.startswith("cmyk"))
+    out = tmp_path / "out.jpg"
+    result = run("transform", str(cmyk), str(out))
+    assert result.returncode == 1
+    assert "4 color channels" in result.stderr and not out.exists()
+    kept = run("transform", str(cmyk), str(out), "--keep-rejected")
+    assert kept.returncode == 1 and out.exists()
+    assert run("transform", str(cmyk), str(tmp_path / "n.jpg"), "--no-verify").returncode == 0
+
+
+def test_verify_command(tmp_path):
+    good = tmp_path / "good.jpg"
+    run("transform", str(PHOTO), str(good))
+    cmyk = next(p for p in FIXTURE_FILES if p.name.startswith("cmyk"))
+    result = run("verify", str(good), str(cmyk), "--json")
+    assert result.returncode == 1
+    files = json.loads(result.stdout)["files"]
+    assert [f["verified"] for f in files] == [True, False]
+    assert run("verify", str(good)).returncode == 0
