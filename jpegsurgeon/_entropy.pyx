@@ -7,15 +7,72 @@ or at the end of the file read as zeros, once that has happened the rest of
 the restart interval is left untouched, and restart markers that are missing
 or out of order are resynchronised the way jpeg_resync_to_restart does it.
 
+Speed comes from the usual tricks of libjpeg-turbo and stb_image: the bit
+buffer is refilled eight bytes at a time when none of them is 0xFF, one table
+look-up decodes a short code together with its magnitude bits, sequential
+MCUs are decoded with the bit buffer in local variables, and the encoder
+walks a block's nonzero coefficients through a bit mask and writes 64 bits at
+a time.  The results are the same as with the plain bit-at-a-time rules.
+
 Python hands in plain arrays; nothing in the loops touches a Python object.
 """
 
-from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy
 
+cdef extern from *:
+    """
+    #include <stdint.h>
+    #include <string.h>
+    static inline uint64_t js_load_be64(const uint8_t* p) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+    #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        v = __builtin_bswap64(v);
+    #endif
+        return v;
+    }
+    static inline void js_store_be64(uint8_t* p, uint64_t v) {
+    #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        v = __builtin_bswap64(v);
+    #endif
+        memcpy(p, &v, 8);
+    }
+    /* Bits needed for x: 0 for 0, else 1 + floor(log2 x). */
+    static inline int js_bit_length(uint32_t x) { return 31 - __builtin_clz(2 * x + 1); }
+    static inline int js_ctz64(uint64_t x) { return __builtin_ctzll(x); }
+    /* Bit i set when coefficient i (natural order) of the block is nonzero. */
+    #if defined(__SSE2__)
+    #include <emmintrin.h>
+    static inline uint64_t js_nonzero_mask(const int16_t* blk) {
+        const __m128i* row = (const __m128i*)blk;
+        __m128i zero = _mm_setzero_si128();
+        uint64_t zeros = 0;
+        for (int i = 0; i < 4; i++) {
+            __m128i a = _mm_cmpeq_epi16(_mm_loadu_si128(row + 2 * i), zero);
+            __m128i b = _mm_cmpeq_epi16(_mm_loadu_si128(row + 2 * i + 1), zero);
+            zeros |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_packs_epi16(a, b)) << (16 * i);
+        }
+        return ~zeros;
+    }
+    #else
+    static inline uint64_t js_nonzero_mask(const int16_t* blk) {
+        uint64_t mask = 0;
+        for (int i = 0; i < 64; i++)
+            mask |= (uint64_t)(blk[i] != 0) << i;
+        return mask;
+    }
+    #endif
+    """
+    uint64_t load_be64 "js_load_be64"(const uint8_t* p) noexcept nogil
+    void store_be64 "js_store_be64"(uint8_t* p, uint64_t v) noexcept nogil
+    int bit_length "js_bit_length"(uint32_t x) noexcept nogil
+    int ctz64 "js_ctz64"(uint64_t x) noexcept nogil
+    uint64_t nonzero_mask "js_nonzero_mask"(const int16_t* blk) noexcept nogil
+
 cdef enum:
-    LOOKAHEAD = 9
+    FAST_BITS = 10  # codes (with their magnitude bits) up to this long take one look-up
     MAX_SLOTS = 10  # blocks in one MCU, T.81 B.2.3
     EOI = 0xD9
     RST0 = 0xD0
@@ -38,24 +95,73 @@ _natural = [0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5,
 for _i in range(80):
     ZZ[_i] = _natural[_i]
 
+# Natural-order bits -> zigzag-order bits, a nibble at a time: ZZ_BITS[j][n]
+# has bit k set where ZZ[k] is 4 j + b for a set bit b of n.
+cdef uint64_t ZZ_BITS[16][16]
+for _j in range(16):
+    for _n in range(16):
+        ZZ_BITS[_j][_n] = sum(1 << _natural.index(4 * _j + _b) for _b in range(4) if _n >> _b & 1)
+
+
+cdef inline bint has_ff_byte(uint64_t v) noexcept nogil:
+    """Whether any byte of v is 0xFF (a zero byte of ~v, exactly)."""
+    return ((~v - 0x0101010101010101ULL) & v & 0x8080808080808080ULL) != 0
+
+
+cdef inline int extend(int value, int size) noexcept nogil:
+    if size == 0:
+        return 0
+    if value < (1 << (size - 1)):
+        return value + (-1 << size) + 1
+    return value
+
 
 cdef struct DecodeTable:
-    int32_t lookup[1 << LOOKAHEAD]
+    # The next FAST_BITS bits -> a whole coefficient: value << 16 | symbol << 8
+    # | bits used (code and magnitude), 0 when that takes more bits.
+    int32_t fast[1 << FAST_BITS]
+    # The next FAST_BITS bits -> code length << 8 | symbol, 0 for longer codes.
+    uint16_t lookup[1 << FAST_BITS]
     int32_t maxcode[18]
     int32_t valoffset[18]
     uint8_t symbols[256]
 
 
 cdef class HuffmanDecoder:
-    """A Huffman table in the form the decoding loops read."""
+    """A Huffman table in the form the decoding loops read.
+
+    `lookup` covers codes up to log2(len(lookup)) bits; the longer look-ups
+    built here are derived from it and the canonical arrays.
+    """
     cdef DecodeTable table
 
     def __init__(self, const int32_t[::1] lookup, const int32_t[::1] maxcode,
                  const int32_t[::1] valoffset, const uint8_t[::1] symbols):
-        memcpy(self.table.lookup, &lookup[0], sizeof(self.table.lookup))
+        cdef int given_bits = 0, q, length, entry, code, s, value
+        while (1 << given_bits) < lookup.shape[0]:
+            given_bits += 1
+        if (lookup.shape[0] != 1 << given_bits or given_bits > FAST_BITS
+                or maxcode.shape[0] < 18 or valoffset.shape[0] < 18 or symbols.shape[0] < 256):
+            raise ValueError("malformed Huffman decoding arrays")
         memcpy(self.table.maxcode, &maxcode[0], sizeof(self.table.maxcode))
         memcpy(self.table.valoffset, &valoffset[0], sizeof(self.table.valoffset))
         memcpy(self.table.symbols, &symbols[0], sizeof(self.table.symbols))
+        for q in range(1 << FAST_BITS):
+            # what decode_symbol finds for any bits starting with q
+            entry = lookup[q >> (FAST_BITS - given_bits)]
+            if entry == 0:
+                for length in range(given_bits + 1, FAST_BITS + 1):
+                    code = q >> (FAST_BITS - length)
+                    if code <= maxcode[length]:
+                        entry = (length << 8) | symbols[(code + valoffset[length]) & 0xFF]
+                        break
+            self.table.lookup[q] = <uint16_t>entry
+            self.table.fast[q] = 0
+            length = entry >> 8
+            s = entry & 15
+            if entry != 0 and length + s <= FAST_BITS:
+                value = extend((q >> (FAST_BITS - length - s)) & ((1 << s) - 1), s)
+                self.table.fast[q] = value * 65536 + ((entry & 0xFF) << 8) + length + s
 
 
 # ---------------------------------------------------------------- bit reader
@@ -64,6 +170,7 @@ cdef struct BitReader:
     const uint8_t* data
     Py_ssize_t pos        # next byte to load
     Py_ssize_t end
+    Py_ssize_t last_word  # last pos with 8 bytes of data (and buffer) to load
     uint64_t acc          # the low `nbits` bits are unread
     int nbits
     int padbits           # of those, how many at the bottom are zero padding
@@ -102,7 +209,9 @@ cdef inline void next_marker(BitReader* br) noexcept nogil:
         p += 1
 
 
-cdef inline void fill(BitReader* br) noexcept nogil:
+cdef void fill_bytes(BitReader* br) noexcept nogil:
+    """Load byte by byte up to 57 or more bits, undoing byte stuffing and
+    stopping at a marker (or the end of the data)."""
     cdef uint8_t c
     cdef Py_ssize_t p
     while br.nbits <= 56:
@@ -134,6 +243,34 @@ cdef inline void fill(BitReader* br) noexcept nogil:
         br.padbits += 8
 
 
+cdef inline bint fill_fast(const uint8_t* data, Py_ssize_t* pos, Py_ssize_t limit,
+                           uint64_t* acc, int* nbits) noexcept nogil:
+    """Load whole bytes up to 56 or more bits in one go, when none of them is
+    0xFF and pos <= limit (the last_word of the reader, -1 after a marker).
+    Needs nbits <= 56; False when it cannot help."""
+    cdef uint64_t v
+    cdef int take
+    if pos[0] > limit:
+        return False
+    take = (63 - nbits[0]) & ~7
+    v = load_be64(data + pos[0]) >> (64 - take)
+    if has_ff_byte(v):
+        return False
+    acc[0] = (acc[0] << take) | v
+    nbits[0] += take
+    pos[0] += take >> 3
+    return True
+
+
+cdef inline Py_ssize_t fast_limit(BitReader* br) noexcept nogil:
+    return br.last_word if br.marker == 0 else -1
+
+
+cdef inline void fill(BitReader* br) noexcept nogil:
+    if not fill_fast(br.data, &br.pos, fast_limit(br), &br.acc, &br.nbits):
+        fill_bytes(br)
+
+
 cdef inline void consume(BitReader* br, int n) noexcept nogil:
     br.nbits -= n
     if br.nbits < br.padbits:
@@ -155,11 +292,11 @@ cdef inline int decode_symbol(BitReader* br, DecodeTable* t) noexcept nogil:
     if br.nbits < 17:
         fill(br)
     look = <uint32_t>((br.acc >> (br.nbits - 16)) & 0xFFFF)
-    entry = t.lookup[look >> (16 - LOOKAHEAD)]
+    entry = t.lookup[look >> (16 - FAST_BITS)]
     if entry != 0:
         consume(br, entry >> 8)
         return entry & 0xFF
-    for length in range(LOOKAHEAD + 1, 17):
+    for length in range(FAST_BITS + 1, 17):
         code = <int32_t>(look >> (16 - length))
         if code <= t.maxcode[length]:
             consume(br, length)
@@ -170,18 +307,19 @@ cdef inline int decode_symbol(BitReader* br, DecodeTable* t) noexcept nogil:
     return 0
 
 
-cdef inline int extend(int value, int size) noexcept nogil:
-    if size == 0:
-        return 0
-    if value < (1 << (size - 1)):
-        return value + (-1 << size) + 1
-    return value
-
-
 cdef inline void discard_bits(BitReader* br) noexcept nogil:
     br.nbits = 0
     br.padbits = 0
     br.acc = 0
+
+
+cdef inline int padding_value(BitReader* br) noexcept nogil:
+    """The last bit of the partly read byte, -1 when the reader is at a byte
+    boundary.  Only bits that are in the data count."""
+    cdef int partial = (br.nbits - br.padbits) % 8
+    if partial == 0:
+        return -1
+    return <int>(br.acc >> (br.nbits - partial)) & 1
 
 
 cdef inline bint read_restart_marker(BitReader* br, int wanted) noexcept nogil:
@@ -241,6 +379,8 @@ cdef void make_layout(Layout* lay, tuple arrays, const int32_t[:, ::1] slots) ex
         raise ValueError("more than 10 blocks in one MCU")
     for i in range(lay.nslots):
         c = slots[i, 0]
+        if not 0 <= c < 4:
+            raise ValueError("a scan has at most 4 components")
         view = arrays[c]
         lay.coef[i] = &view[0, 0]
         lay.comp[i] = c
@@ -271,6 +411,146 @@ cdef void table_pointers(DecodeTable** out, tuple tables, Layout* lay) except *:
 
 # ---------------------------------------------------------------- decoding
 
+cdef struct LocalBits:
+    # The hot part of a BitReader, copied out so that the compiler keeps it in
+    # registers, with the unread bits at the top of `bits` (zeros below them):
+    # then a peek is a constant shift and consuming n bits is `bits <<= n`,
+    # which keeps the chain from one code to the next short.  `limit` is
+    # fast_limit() of the reader.
+    const uint8_t* data
+    Py_ssize_t pos
+    Py_ssize_t limit
+    uint64_t bits
+    int nbits
+    int padbits
+
+
+cdef inline void take_bits(LocalBits* b, BitReader* br) noexcept nogil:
+    b.data = br.data
+    b.pos = br.pos
+    b.limit = fast_limit(br)
+    b.bits = br.acc << (64 - br.nbits) if br.nbits else 0
+    b.nbits = br.nbits
+    b.padbits = br.padbits
+
+
+cdef inline void give_bits(LocalBits* b, BitReader* br) noexcept nogil:
+    br.pos = b.pos
+    br.acc = b.bits >> (64 - b.nbits) if b.nbits else 0
+    br.nbits = b.nbits
+    br.padbits = b.padbits
+
+
+cdef inline void local_ready(LocalBits* b, BitReader* br, int n) noexcept nogil:
+    """Make at least n (<= 56) bits available, as fill_fast does or else fill_bytes."""
+    cdef uint64_t v
+    cdef int take
+    if b.nbits >= n:
+        return
+    if b.pos <= b.limit:
+        take = (63 - b.nbits) & ~7
+        v = load_be64(b.data + b.pos) >> (64 - take)
+        if not has_ff_byte(v):
+            b.bits |= v << (64 - b.nbits - take)
+            b.nbits += take
+            b.pos += take >> 3
+            return
+    give_bits(b, br)
+    fill_bytes(br)
+    take_bits(b, br)
+
+
+cdef inline int local_peek(LocalBits* b) noexcept nogil:
+    return <int>(b.bits >> (64 - FAST_BITS))
+
+
+cdef inline void local_consume(LocalBits* b, BitReader* br, int n) noexcept nogil:
+    """Drop n bits; n & 63 is what x86 shifts by anyway, so `fast` entries
+    can be passed in whole."""
+    b.bits <<= n & 63
+    b.nbits -= n & 63
+    if b.nbits < b.padbits:
+        br.insufficient = True
+        b.padbits = b.nbits
+
+
+cdef inline int local_get_bits(LocalBits* b, BitReader* br, int n) noexcept nogil:
+    """get_bits on the local bits."""
+    cdef int value
+    local_ready(b, br, n)
+    value = <int>(b.bits >> (64 - n))
+    local_consume(b, br, n)
+    return value
+
+
+cdef inline int local_decode_symbol(LocalBits* b, BitReader* br, DecodeTable* t) noexcept nogil:
+    """decode_symbol on the local bits."""
+    cdef uint32_t look
+    cdef int32_t entry, code
+    cdef int length
+    local_ready(b, br, 17)
+    look = <uint32_t>(b.bits >> 48)
+    entry = t.lookup[look >> (16 - FAST_BITS)]
+    if entry != 0:
+        local_consume(b, br, entry >> 8)
+        return entry & 0xFF
+    for length in range(FAST_BITS + 1, 17):
+        code = <int32_t>(look >> (16 - length))
+        if code <= t.maxcode[length]:
+            local_consume(b, br, length)
+            return t.symbols[(code + t.valoffset[length]) & 0xFF]
+    local_consume(b, br, 17)
+    br.bad_codes += 1
+    return 0
+
+
+cdef void decode_sequential_mcu(BitReader* br, Layout* lay, DecodeTable** dct, DecodeTable** act,
+                                int mrow, int mcol, int* last_dc) noexcept nogil:
+    """One MCU of a sequential scan: decode_symbol and get_bits on local
+    bits, short codes with their magnitude bits in one step."""
+    cdef LocalBits b
+    cdef int slot, k, s, sym, e
+    cdef int16_t* blk
+    cdef DecodeTable* tbl
+    take_bits(&b, br)
+    for slot in range(lay.nslots):
+        blk = block_at(lay, slot, mrow, mcol)
+        local_ready(&b, br, FAST_BITS)
+        e = dct[slot].fast[local_peek(&b)]
+        if e != 0 and (e & 0xF000) == 0:  # a category, not some other symbol
+            local_consume(&b, br, e)
+            s = e >> 16
+        else:
+            s = local_decode_symbol(&b, br, dct[slot])
+            if s:
+                s = extend(local_get_bits(&b, br, s), s)
+        last_dc[lay.comp[slot]] += s
+        blk[0] = <int16_t>last_dc[lay.comp[slot]]
+        tbl = act[slot]
+        k = 1
+        while k < 64:
+            local_ready(&b, br, FAST_BITS)
+            e = tbl.fast[local_peek(&b)]
+            if e != 0:
+                local_consume(&b, br, e)
+                sym = (e >> 8) & 0xFF
+                s = e >> 16
+            else:
+                sym = local_decode_symbol(&b, br, tbl)
+                s = 0
+                if sym & 15:
+                    s = extend(local_get_bits(&b, br, sym & 15), sym & 15)
+            if sym & 15:
+                k += sym >> 4
+                blk[ZZ[k]] = <int16_t>s
+            elif sym != 0xF0:
+                break
+            else:
+                k += 15
+            k += 1
+    give_bits(&b, br)
+
+
 def decode_scan(const uint8_t[::1] data, Py_ssize_t start, Py_ssize_t end, int kind,
                 int ss, int se, int ah, int al, tuple arrays, const int32_t[:, ::1] slots,
                 int mcus_wide, int mcus_high, int restart_interval,
@@ -289,7 +569,7 @@ def decode_scan(const uint8_t[::1] data, Py_ssize_t start, Py_ssize_t end, int k
     cdef int eobrun = 0
     cdef int restarts_to_go = restart_interval
     cdef int next_restart = 0
-    cdef int mrow, mcol, slot, k, r, s, value, run, pad_bit = -1, leftover
+    cdef int mrow, mcol, slot, k, r, s, value, run, pad_bit = -1
     cdef int p1 = 1 << al
     cdef int m1 = -1 << al
     cdef int16_t* blk
@@ -309,6 +589,7 @@ def decode_scan(const uint8_t[::1] data, Py_ssize_t start, Py_ssize_t end, int k
     br.data = &data[0]
     br.pos = start
     br.end = end
+    br.last_word = min(end, data.shape[0]) - 8
     br.acc = 0
     br.nbits = 0
     br.padbits = 0
@@ -323,9 +604,8 @@ def decode_scan(const uint8_t[::1] data, Py_ssize_t start, Py_ssize_t end, int k
             for mcol in range(mcus_wide):
                 if restart_interval:
                     if restarts_to_go == 0:
-                        leftover = br.nbits - br.padbits
-                        if pad_bit < 0 and leftover % 8:
-                            pad_bit = <int>(br.acc >> br.padbits) & 1
+                        if pad_bit < 0:
+                            pad_bit = padding_value(&br)
                         discard_bits(&br)
                         if not read_restart_marker(&br, next_restart):
                             bad_restarts += 1
@@ -339,29 +619,14 @@ def decode_scan(const uint8_t[::1] data, Py_ssize_t start, Py_ssize_t end, int k
                 if br.insufficient:
                     continue  # libjpeg leaves the rest of the interval as it is
                 mcus_done += 1
+                if kind == SEQUENTIAL:
+                    decode_sequential_mcu(&br, &lay, dct, act, mrow, mcol, last_dc)
+                    if br.insufficient:
+                        any_insufficient = True
+                    continue
                 for slot in range(lay.nslots):
                     blk = block_at(&lay, slot, mrow, mcol)
-                    if kind == SEQUENTIAL:
-                        s = decode_symbol(&br, dct[slot])
-                        if s:
-                            s = extend(get_bits(&br, s), s)
-                        last_dc[lay.comp[slot]] += s
-                        blk[0] = <int16_t>last_dc[lay.comp[slot]]
-                        tbl = act[slot]
-                        k = 1
-                        while k < 64:
-                            s = decode_symbol(&br, tbl)
-                            r = s >> 4
-                            s &= 15
-                            if s:
-                                k += r
-                                blk[ZZ[k]] = <int16_t>extend(get_bits(&br, s), s)
-                            elif r != 15:
-                                break
-                            else:
-                                k += 15
-                            k += 1
-                    elif kind == DC_FIRST:
+                    if kind == DC_FIRST:
                         s = decode_symbol(&br, dct[slot])
                         if s:
                             s = extend(get_bits(&br, s), s)
@@ -437,19 +702,21 @@ def decode_scan(const uint8_t[::1] data, Py_ssize_t start, Py_ssize_t end, int k
                 if br.insufficient:
                     any_insufficient = True
 
-    leftover = br.nbits - br.padbits
-    if pad_bit < 0 and leftover % 8 and leftover > 0:
-        pad_bit = <int>(br.acc >> br.padbits) & 1
-    return (data_end(&br, start, leftover // 8), bool(any_insufficient), br.bad_codes,
-            bad_restarts, pad_bit, mcus_done)
+    if pad_bit < 0 and br.nbits > br.padbits:
+        pad_bit = padding_value(&br)
+    return (data_end(&br, start, (br.nbits - br.padbits) // 8), bool(any_insufficient),
+            br.bad_codes, bad_restarts, pad_bit, mcus_done)
 
 
 cdef Py_ssize_t data_end(BitReader* br, Py_ssize_t start, int unread_bytes) noexcept nogil:
-    """File offset just past the last byte that held a consumed bit."""
+    """File offset just past the last byte that held a consumed bit.  A
+    stuffed 0xFF is FF 00 (or FF FF ... 00, fill bytes before the 00)."""
     cdef Py_ssize_t p = br.marker_pos if br.marker != 0 else br.pos
     while unread_bytes > 0 and p > start:
         if p - 2 >= start and br.data[p - 1] == 0 and br.data[p - 2] == 0xFF:
             p -= 2
+            while p > start and br.data[p - 1] == 0xFF:
+                p -= 1
         else:
             p -= 1
         unread_bytes -= 1
@@ -458,93 +725,208 @@ cdef Py_ssize_t data_end(BitReader* br, Py_ssize_t start, int unread_bytes) noex
 
 # ---------------------------------------------------------------- encoding
 
-cdef struct BitWriter:
-    uint8_t* buf
-    Py_ssize_t length
-    Py_ssize_t capacity
+cdef struct OutBits:
+    # Writer state kept in registers: `acc` holds 64 - `free` pending bits
+    # (in its low end; higher bits are stale) and `out` is the next byte.
     uint64_t acc
-    int nbits
+    int free
+    uint8_t* out
 
 
-cdef int reserve(BitWriter* w, Py_ssize_t extra) noexcept nogil:
-    cdef uint8_t* grown
-    cdef Py_ssize_t want
-    if w.length + extra <= w.capacity:
-        return 0
-    want = w.capacity * 2
-    if want < w.length + extra:
-        want = w.length + extra
-    grown = <uint8_t*>realloc(w.buf, want)
-    if grown == NULL:
-        return -1
-    w.buf = grown
-    w.capacity = want
-    return 0
-
-
-cdef inline void put_bits(BitWriter* w, uint32_t code, int size) noexcept nogil:
+cdef uint8_t* put_bytes_stuffed(uint8_t* out, uint64_t word, int n) noexcept nogil:
+    """The top n bytes of word, each 0xFF followed by a stuffed 0 (T.81 F.1.2.3)."""
+    cdef int i
     cdef uint8_t byte
-    w.acc = (w.acc << size) | code
-    w.nbits += size
-    while w.nbits >= 8:
-        w.nbits -= 8
-        byte = <uint8_t>(w.acc >> w.nbits)
-        w.buf[w.length] = byte
-        w.length += 1
-        if byte == 0xFF:  # byte stuffing, T.81 F.1.2.3
-            w.buf[w.length] = 0
-            w.length += 1
+    for i in range(n):
+        byte = <uint8_t>(word >> (56 - 8 * i))
+        out[0] = byte
+        out += 1
+        if byte == 0xFF:
+            out[0] = 0
+            out += 1
+    return out
 
 
-cdef inline void flush_bits(BitWriter* w, int pad_bit) noexcept nogil:
-    if w.nbits:
-        put_bits(w, ((1u << (8 - w.nbits)) - 1) if pad_bit else 0, 8 - w.nbits)
-    w.acc = 0
+cdef inline void put_bits(OutBits* b, uint64_t code, int size) noexcept nogil:
+    """Append the low `size` (at most 32) bits of code; write out whole 64-bit
+    words, in one store unless one of their bytes needs stuffing."""
+    cdef uint64_t word
+    b.free -= size
+    if b.free >= 0:
+        b.acc = (b.acc << size) | code
+        return
+    word = (b.acc << (size + b.free)) | (code >> -b.free)
+    if has_ff_byte(word):
+        b.out = put_bytes_stuffed(b.out, word, 8)
+    else:
+        store_be64(b.out, word)
+        b.out += 8
+    b.free += 64
+    b.acc = code
 
 
-cdef inline int category(int value) noexcept nogil:
-    cdef int magnitude = value if value >= 0 else -value
-    cdef int bits = 0
-    while magnitude:
-        bits += 1
-        magnitude >>= 1
-    return bits
+cdef inline void flush_bits(OutBits* b, int pad_bit) noexcept nogil:
+    """Pad to a byte boundary with pad_bit and write out everything pending."""
+    cdef int used = 64 - b.free
+    cdef int pad = -used & 7
+    if pad:
+        put_bits(b, ((1u << pad) - 1) if pad_bit else 0, pad)
+        used = 64 - b.free
+    if used:
+        b.out = put_bytes_stuffed(b.out, b.acc << (64 - used), used >> 3)
+    b.acc = 0
+    b.free = 64
+
+
+cdef inline uint64_t nonzero_ac_mask(const int16_t* blk) noexcept nogil:
+    """Bit k set when the coefficient at zigzag index k (1..63) is nonzero."""
+    cdef uint64_t natural = nonzero_mask(blk)
+    cdef uint64_t mask = 0
+    cdef int j
+    for j in range(16):
+        mask |= ZZ_BITS[j][(natural >> (4 * j)) & 15]
+    return mask & ~<uint64_t>1
+
+
+cdef inline uint32_t magnitude_bits(int value, int size) noexcept nogil:
+    """The `size` low bits that follow a symbol: value, or value - 1 if negative."""
+    return <uint32_t>(value + (value >> 31)) & ((1u << size) - 1)
 
 
 cdef struct EncodeTables:
-    const uint32_t* code
-    const uint8_t* size
-    int64_t* freq
+    # One scan component's tables: code << 8 | code length per symbol (0 when
+    # the table has no code for it), or the frequency arrays when counting.
+    uint32_t dc[256]
+    uint32_t ac[256]
+    int64_t* dc_freq
+    int64_t* ac_freq
 
 
-cdef void encode_tables(EncodeTables* out, tuple tables, Layout* lay, bint counting) except *:
-    cdef const uint32_t[::1] codes
-    cdef const uint8_t[::1] sizes
+cdef void pack_codes(uint32_t* out, object table) except *:
+    cdef const uint32_t[::1] codes = table[0]
+    cdef const uint8_t[::1] sizes = table[1]
+    cdef int symbol
+    if codes.shape[0] < 256 or sizes.shape[0] < 256:
+        raise ValueError("Huffman code arrays must cover 256 symbols")
+    for symbol in range(256):
+        out[symbol] = (codes[symbol] << 8) | sizes[symbol] if sizes[symbol] else 0
+
+
+cdef void encode_tables(EncodeTables* out, tuple dc_tables, tuple ac_tables, Layout* lay,
+                        bint counting) except *:
     cdef int64_t[::1] freq
-    cdef int i
+    cdef int i, c
     for i in range(lay.nslots):
-        entry = tables[lay.comp[i]]
+        c = lay.comp[i]
         if counting:
-            freq = entry
-            out[i].freq = &freq[0]
+            freq = dc_tables[c]
+            out[c].dc_freq = &freq[0]
+            freq = ac_tables[c]
+            out[c].ac_freq = &freq[0]
         else:
-            codes = entry[0]
-            sizes = entry[1]
-            out[i].code = &codes[0]
-            out[i].size = &sizes[0]
+            pack_codes(out[c].dc, dc_tables[c])
+            pack_codes(out[c].ac, ac_tables[c])
 
 
 class EncodeError(ValueError):
     """A coefficient the tables or the precision cannot code."""
 
 
-cdef inline int emit(BitWriter* w, EncodeTables* t, bint counting, int symbol) noexcept nogil:
-    if counting:
-        t.freq[symbol] += 1
-        return 0
-    if t.size[symbol] == 0:
-        return -1
-    put_bits(w, t.code[symbol], t.size[symbol])
+cdef struct Failure:
+    int kind   # 1: value too large for max_category, 2: symbol without a code
+    int value  # the value or the symbol
+
+
+cdef inline int dc_category(int16_t* blk, int* last_dc, int max_category, Failure* fail) noexcept nogil:
+    cdef int diff = blk[0] - last_dc[0]
+    cdef int size = bit_length(diff if diff >= 0 else -diff)
+    last_dc[0] = blk[0]
+    if size > max_category + 1:
+        fail.kind = 1
+        fail.value = blk[0]
+    return size
+
+
+cdef inline int count_block(int16_t* blk, int* last_dc, int64_t* dc_freq, int64_t* ac_freq,
+                            int max_category, Failure* fail) noexcept nogil:
+    """Tally a block's symbols; nonzero on failure."""
+    cdef uint64_t mask
+    cdef int k, last = 0, run, value, size
+    size = dc_category(blk, last_dc, max_category, fail)
+    if fail.kind:
+        return 1
+    dc_freq[size] += 1
+    mask = nonzero_ac_mask(blk)
+    while mask:
+        k = ctz64(mask)
+        mask &= mask - 1
+        run = k - last - 1
+        last = k
+        value = blk[ZZ[k]]
+        size = bit_length(value if value >= 0 else -value)
+        if size > max_category:
+            fail.kind = 1
+            fail.value = value
+            return 1
+        while run > 15:
+            ac_freq[0xF0] += 1
+            run -= 16
+        ac_freq[(run << 4) | size] += 1
+    if last != 63:
+        ac_freq[0] += 1
+    return 0
+
+
+cdef inline int encode_block(OutBits* b, int16_t* blk, int* last_dc, const uint32_t* dc,
+                             const uint32_t* ac, int max_category, Failure* fail) noexcept nogil:
+    """Huffman-code a block with packed tables; nonzero on failure."""
+    cdef uint64_t mask
+    cdef uint32_t code
+    cdef int k, last = 0, run, value, size, symbol
+    value = blk[0] - last_dc[0]
+    size = dc_category(blk, last_dc, max_category, fail)
+    if fail.kind:
+        return 1
+    code = dc[size]
+    if code == 0:
+        fail.kind = 2
+        fail.value = size
+        return 1
+    put_bits(b, (<uint64_t>(code >> 8) << size) | magnitude_bits(value, size), (code & 0xFF) + size)
+    mask = nonzero_ac_mask(blk)
+    while mask:
+        k = ctz64(mask)
+        mask &= mask - 1
+        run = k - last - 1
+        last = k
+        value = blk[ZZ[k]]
+        size = bit_length(value if value >= 0 else -value)
+        if size > max_category:
+            fail.kind = 1
+            fail.value = value
+            return 1
+        while run > 15:
+            code = ac[0xF0]
+            if code == 0:
+                fail.kind = 2
+                fail.value = 0xF0
+                return 1
+            put_bits(b, code >> 8, code & 0xFF)
+            run -= 16
+        symbol = (run << 4) | size
+        code = ac[symbol]
+        if code == 0:
+            fail.kind = 2
+            fail.value = symbol
+            return 1
+        put_bits(b, (<uint64_t>(code >> 8) << size) | magnitude_bits(value, size), (code & 0xFF) + size)
+    if last != 63:
+        code = ac[0]
+        if code == 0:
+            fail.kind = 2
+            fail.value = 0
+            return 1
+        put_bits(b, code >> 8, code & 0xFF)
     return 0
 
 
@@ -558,102 +940,80 @@ def encode_sequential_scan(tuple arrays, const int32_t[:, ::1] slots, int mcus_w
     Returns the entropy-coded bytes (empty when counting).
     """
     cdef Layout lay
-    cdef EncodeTables dct[MAX_SLOTS]
-    cdef EncodeTables act[MAX_SLOTS]
-    cdef BitWriter w
+    cdef EncodeTables tables[4]
+    cdef EncodeTables* t
+    cdef OutBits b
+    cdef Failure fail
+    cdef uint8_t* buf
+    cdef uint8_t* grown
+    cdef Py_ssize_t capacity, length, want
     cdef int last_dc[4]
-    cdef int mrow, mcol, slot, k, run, value, diff, size, mcus_in_interval = 0
-    cdef int next_restart = 0, failure = 0, bad_value = 0
+    cdef int mrow, mcol, slot, mcus_in_interval = 0, next_restart = 0, out_of_memory = 0
     cdef int16_t* blk
 
     make_layout(&lay, arrays, slots)
-    encode_tables(dct, dc_tables, &lay, counting)
-    encode_tables(act, ac_tables, &lay, counting)
-    w.capacity = 1 << 16
-    w.buf = <uint8_t*>malloc(w.capacity)
-    if w.buf == NULL:
+    encode_tables(tables, dc_tables, ac_tables, &lay, counting)
+    capacity = 1 << 16
+    buf = <uint8_t*>malloc(capacity)
+    if buf == NULL:
         raise MemoryError()
-    w.length = 0
-    w.acc = 0
-    w.nbits = 0
+    b.acc = 0
+    b.free = 64
+    b.out = buf
+    fail.kind = 0
+    fail.value = 0
     last_dc[0] = last_dc[1] = last_dc[2] = last_dc[3] = 0
     try:
         with nogil:
             for mrow in range(mcus_high):
                 for mcol in range(mcus_wide):
+                    if not counting:
+                        # room for the worst case MCU (every block 64 codes of
+                        # up to 32 bits, all stuffed), pending bits and a restart marker
+                        length = b.out - buf
+                        want = length + 1024 * lay.nslots + 32
+                        if want > capacity:
+                            if want < 2 * capacity:
+                                want = 2 * capacity
+                            grown = <uint8_t*>realloc(buf, want)
+                            if grown == NULL:
+                                out_of_memory = 1
+                                break
+                            buf = grown
+                            capacity = want
+                            b.out = buf + length
                     if restart_interval and mcus_in_interval == restart_interval:
                         if not counting:
-                            flush_bits(&w, pad_bit)
-                            if reserve(&w, 2) < 0:
-                                failure = 3
-                                break
-                            w.buf[w.length] = 0xFF
-                            w.buf[w.length + 1] = RST0 + next_restart
-                            w.length += 2
+                            flush_bits(&b, pad_bit)
+                            b.out[0] = 0xFF
+                            b.out[1] = RST0 + next_restart
+                            b.out += 2
                         next_restart = (next_restart + 1) & 7
                         last_dc[0] = last_dc[1] = last_dc[2] = last_dc[3] = 0
                         mcus_in_interval = 0
                     mcus_in_interval += 1
-                    if not counting and reserve(&w, 1024 * lay.nslots) < 0:
-                        failure = 3
-                        break
                     for slot in range(lay.nslots):
                         blk = block_at(&lay, slot, mrow, mcol)
-                        diff = blk[0] - last_dc[lay.comp[slot]]
-                        last_dc[lay.comp[slot]] = blk[0]
-                        size = category(diff)
-                        if size > max_category + 1:
-                            failure = 1
-                            bad_value = blk[0]
-                            break
-                        if emit(&w, &dct[slot], counting, size) < 0:
-                            failure = 2
-                            bad_value = size
-                            break
-                        if size and not counting:
-                            put_bits(&w, <uint32_t>(diff if diff >= 0 else diff - 1) & ((1u << size) - 1), size)
-                        run = 0
-                        for k in range(1, 64):
-                            value = blk[ZZ[k]]
-                            if value == 0:
-                                run += 1
-                                continue
-                            while run > 15:
-                                if emit(&w, &act[slot], counting, 0xF0) < 0:
-                                    failure = 2
-                                    bad_value = 0xF0
-                                    break
-                                run -= 16
-                            size = category(value)
-                            if size > max_category:
-                                failure = 1
-                                bad_value = value
-                            elif emit(&w, &act[slot], counting, (run << 4) | size) < 0:
-                                failure = 2
-                                bad_value = (run << 4) | size
-                            if failure:
+                        t = &tables[lay.comp[slot]]
+                        if counting:
+                            if count_block(blk, &last_dc[lay.comp[slot]], t.dc_freq, t.ac_freq,
+                                           max_category, &fail):
                                 break
-                            if not counting:
-                                put_bits(&w, <uint32_t>(value if value >= 0 else value - 1) & ((1u << size) - 1), size)
-                            run = 0
-                        if failure:
+                        elif encode_block(&b, blk, &last_dc[lay.comp[slot]], t.dc, t.ac,
+                                          max_category, &fail):
                             break
-                        if run and emit(&w, &act[slot], counting, 0x00) < 0:
-                            failure = 2
-                            bad_value = 0
-                            break
-                    if failure:
+                    if fail.kind:
                         break
-                if failure:
+                if fail.kind or out_of_memory:
                     break
-            if not failure and not counting:
-                flush_bits(&w, pad_bit)
-        if failure == 1:
-            raise EncodeError(f"coefficient {bad_value} is too large for this precision")
-        if failure == 2:
-            raise EncodeError(f"Huffman table has no code for symbol 0x{bad_value:02X}")
-        if failure == 3:
+            if not fail.kind and not out_of_memory and not counting:
+                flush_bits(&b, pad_bit)
+        if fail.kind == 1:
+            raise EncodeError(f"coefficient {fail.value} is too large for this precision")
+        if fail.kind == 2:
+            raise EncodeError(f"Huffman table has no code for symbol 0x{fail.value:02X}")
+        if out_of_memory:
             raise MemoryError()
-        return bytes(w.buf[:w.length])
+        return bytes(buf[:b.out - buf])
     finally:
-        free(w.buf)
+        free(buf)

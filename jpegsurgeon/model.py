@@ -165,6 +165,9 @@ class JpegImage:
     has_eoi: bool = True
     source_size: int = 0
     warnings: list[str] = field(default_factory=list)
+    # Huffman tables of strict output: "per-class" (optimal, one pair for luma
+    # and one for chroma), "shared" (one optimal pair) or "original" (the input's)
+    huffman_plan: str = "per-class"
 
     @property
     def components(self) -> list[Component]:

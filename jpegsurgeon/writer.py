@@ -39,28 +39,29 @@ def write_strict(image: JpegImage) -> bytes:
     if not single and sum(c.h * c.v for c in components) > 10:
         raise UnsupportedJpeg("more than 10 blocks per MCU cannot go in one interleaved scan")
     quant_ids = _quant_table_ids(components)
-    # One Huffman table pair for luma, one for all chroma: the most baseline allows.
-    table_ids = [0 if i == 0 else 1 for i in range(len(components))]
-
     indexes = list(range(len(components)))
     slots, mcus_wide, mcus_high = scan_layout(frame, indexes)
     arrays = tuple(c.coefficients.reshape(-1, 64) for c in components)
     max_category = _MAX_AC_CATEGORY[8]
-    frequencies = {
-        (table_class, t): np.zeros(257, np.int64) for table_class in (0, 1) for t in set(table_ids)
-    }
-    _encode(
-        arrays, slots, mcus_wide, mcus_high, 0,
-        tuple(frequencies[(0, t)] for t in table_ids),
-        tuple(frequencies[(1, t)] for t in table_ids),
-        max_category, 1, counting=True,
-    )  # fmt: skip
-    tables = [optimal_table(freq, *key) for key, freq in sorted(frequencies.items())]
+    if image.huffman_plan == "original":
+        dc_ids, ac_ids, tables = _original_tables(image)
+    else:
+        # per-class: one table pair for luma, one for all chroma, the most baseline allows
+        shared = image.huffman_plan == "shared"
+        dc_ids = ac_ids = [0 if i == 0 or shared else 1 for i in indexes]
+        frequencies = {(c, t): np.zeros(257, np.int64) for c in (0, 1) for t in set(dc_ids)}
+        _encode(
+            arrays, slots, mcus_wide, mcus_high, 0,
+            tuple(frequencies[(0, t)] for t in dc_ids),
+            tuple(frequencies[(1, t)] for t in ac_ids),
+            max_category, 1, counting=True,
+        )  # fmt: skip
+        tables = [optimal_table(freq, *key) for key, freq in sorted(frequencies.items())]
     codes = {(t.table_class, t.table_id): encode_arrays(t) for t in tables}
     data = _encode(
         arrays, slots, mcus_wide, mcus_high, 0,
-        tuple(codes[(0, t)] for t in table_ids),
-        tuple(codes[(1, t)] for t in table_ids),
+        tuple(codes[(0, t)] for t in dc_ids),
+        tuple(codes[(1, t)] for t in ac_ids),
         max_category, 1, counting=False,
     )  # fmt: skip
 
@@ -94,8 +95,8 @@ def write_strict(image: JpegImage) -> bytes:
                 Sos.build(
                     {
                         "components": [
-                            {"component_id": c.component_id, "tables": {"dc": t, "ac": t}}
-                            for c, t in zip(components, table_ids)
+                            {"component_id": c.component_id, "tables": {"dc": d, "ac": a}}
+                            for c, d, a in zip(components, dc_ids, ac_ids)
                         ],
                         "ss": 0,
                         "se": 63,
@@ -107,6 +108,33 @@ def write_strict(image: JpegImage) -> bytes:
             bytes((0xFF, Marker.EOI)),
         ]
     )
+
+
+def _original_tables(image: JpegImage) -> tuple[list[int], list[int], list[HuffmanTable]]:
+    """The input's own Huffman tables, renumbered to fit baseline's two per class."""
+    if image.frame.progressive:
+        raise UnsupportedJpeg("a progressive file's Huffman tables cannot code a baseline scan")
+    chosen: dict[int, list[HuffmanTable]] = {0: [], 1: []}
+    ids: dict[int, list[int]] = {0: [], 1: []}
+    for index in range(len(image.components)):
+        scan = next(s for s in image.scans if index in s.component_indexes)
+        position = scan.component_indexes.index(index)
+        for table_class, table_id in (
+            (0, scan.dc_table_ids[position]),
+            (1, scan.ac_table_ids[position]),
+        ):
+            table = _scan_table(scan, table_class, table_id)
+            if table not in chosen[table_class]:
+                chosen[table_class].append(table)
+            ids[table_class].append(chosen[table_class].index(table))
+    if len(chosen[0]) > 2 or len(chosen[1]) > 2:
+        raise UnsupportedJpeg("the input uses more Huffman tables than baseline allows")
+    tables = [
+        HuffmanTable(table_class, new_id, t.counts, t.symbols)
+        for table_class in (0, 1)
+        for new_id, t in enumerate(chosen[table_class])
+    ]
+    return ids[0], ids[1], tables
 
 
 def _jfif_segment(image: JpegImage) -> bytes:
