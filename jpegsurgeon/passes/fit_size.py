@@ -49,13 +49,19 @@ def fit_size(image: JpegImage, rng: np.random.Generator, min: int, max: int):  #
         raise JpegError(f"fit-size: even the finest tables give only {edge_size} bytes (< {min})")
     if size > max and edge_size > max:
         raise JpegError(f"fit-size: even the coarsest tables give {edge_size} bytes (> {max})")
+    sizes = {}
     for step in range(1, 40):
         middle = (low + high) / 2
         size, candidate = _size_at(image, rng, 2.0**middle)
         if min <= size <= max:
             return candidate, {"scale": round(2.0**middle, 6), "bytes": size, "steps": step}
+        sizes["above" if size > max else "below"] = size
         if size > max:  # too big (or unrepresentable): coarser
             low = middle
         else:
             high = middle
-    raise JpegError(f"fit-size: no scale found that lands in {min}..{max} bytes")
+    # Tables are integers, so the size moves in steps that can jump the window.
+    raise JpegError(
+        f"fit-size: the size jumps from {sizes.get('above')} to {sizes.get('below')} bytes "
+        f"near scale {2.0**low:.4f}; no scale lands in {min}..{max}"
+    )
