@@ -42,6 +42,8 @@ from .segments import PAYLOAD_LAYOUTS
 from .segments import Jfif as JfifLayout
 
 # The largest image read by default: four times the challenge's 4096 x 4096.
+# Coefficient arrays are allocated zeroed by the OS on first touch, so a
+# truncated file claiming a large frame costs memory only for what it codes.
 DEFAULT_MAX_PIXELS = 4096 * 4096 * 4
 
 # Entropy-coded data ends at the first marker that is not RSTn; FF 00 is a

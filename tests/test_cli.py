@@ -79,6 +79,7 @@ def test_transform_with_a_pass_is_deterministic_by_seed(tmp_path):
     plain = tmp_path / "plain.jpg"
     run("transform", str(PHOTO), str(plain))
     assert outputs[0] != plain.read_bytes()
+
     # signs are raw bits: the same size but for the 00 bytes stuffed after each FF
     def unstuffed(data: bytes) -> int:
         return len(data) - data.count(b"\xff\x00")

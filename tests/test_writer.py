@@ -139,3 +139,16 @@ def test_jpeglib_reads_strict_output_quant_tables(tmp_path):
     dct = jpeglib.read_dct(str(out))
     for component, table in zip(image.components, dct.qt[dct.quant_tbl_no]):
         np.testing.assert_array_equal(component.quant_values, table)
+
+
+def test_fill_bytes_between_segments_are_legal_and_preserved():
+    photo = next(p for p in FIXTURE_FILES if p.name == "photo.jpg").read_bytes()
+    image = jpegsurgeon.read(photo)
+    dqt = next(s for s in image.segments if s.marker == Marker.DQT)
+    padded = photo[: dqt.offset] + b"\xff" * 5 + photo[dqt.offset :]
+    again = jpegsurgeon.read(padded)
+    assert next(s for s in again.segments if s.marker == Marker.DQT).fill_before == 5
+    assert not again.warnings
+    assert jpegsurgeon.write(again, preserve=True) == padded
+    for a, b in zip(image.components, again.components):
+        np.testing.assert_array_equal(a.coefficients, b.coefficients)
