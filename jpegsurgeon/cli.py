@@ -184,7 +184,7 @@ def transform(
         "output_bytes": len(data),
         "output_written": lepton is None or lepton.verified or keep_rejected,
         "lepton": None if lepton is None else lepton.as_dict(),
-        "warnings": image.warnings,
+        "warnings": [str(w) for w in image.warnings],
     }
     if as_json:
         _emit_json(report)

@@ -12,7 +12,7 @@ from . import _entropy
 from ._entropy import ScanKind
 from .errors import JpegError
 from .huffman import decode_arrays
-from .model import Frame, HuffmanTable, JpegImage, Scan
+from .model import Frame, HuffmanTable, JpegImage, Notice, Scan
 
 
 def scan_layout(frame: Frame, component_indexes: list[int]) -> tuple[np.ndarray, int, int]:
@@ -104,16 +104,16 @@ def decode(image: JpegImage, data: bytes) -> None:
         scan.insufficient_data = bool(insufficient)
         scan.pad_bit = 1 if pad_bit < 0 else pad_bit
         scan.tail = data[used_end:end]
-        where = f"offset {scan.data_offset}: scan {number + 1}"
+        where = f"scan {number + 1}"
+        problems = []
         if insufficient:
             image.truncated = True
-            image.warnings.append(f"{where}: entropy-coded data ends early (premature end)")
+            problems.append(f"{where}: entropy-coded data ends early (premature end)")
         if bad_codes:
-            image.warnings.append(f"{where}: {bad_codes} invalid Huffman codes (corrupt data)")
+            problems.append(f"{where}: {bad_codes} invalid Huffman codes (corrupt data)")
         if bad_restarts:
-            image.warnings.append(
-                f"{where}: {bad_restarts} restart markers missing or out of order"
-            )
+            problems.append(f"{where}: {bad_restarts} restart markers missing or out of order")
+        image.warnings.extend(Notice("scan", scan.data_offset, p) for p in problems)
 
 
 def _table(scan: Scan, table_class: int, table_id: int, offset: int) -> HuffmanTable:

@@ -82,7 +82,7 @@ def describe(image: JpegImage) -> dict[str, Any]:
         "trailing_bytes": len(image.trailing),
         "has_eoi": image.has_eoi,
         "truncated": image.truncated,
-        "warnings": image.warnings,
+        "warnings": [str(w) for w in image.warnings],
     }
 
 

@@ -26,6 +26,18 @@ ZIGZAG_TO_NATURAL = np.array(
 NATURAL_TO_ZIGZAG = np.argsort(ZIGZAG_TO_NATURAL).astype(np.int32)
 
 
+@dataclass(frozen=True)
+class Notice:
+    """Something odd the reader met and repaired or ignored, as libjpeg warns of it."""
+
+    kind: str  # "stray" bytes, "scan" data damage, "jfif" header, "parameters" of a scan
+    offset: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return self.message if self.offset is None else f"offset {self.offset}: {self.message}"
+
+
 @dataclass
 class Segment:
     """One marker segment as it stands in the file."""
@@ -164,7 +176,7 @@ class JpegImage:
     truncated: bool = False  # the file ends before EOI or a scan's data ran out
     has_eoi: bool = True
     source_size: int = 0
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
     # Huffman tables of strict output: "per-class" (optimal, one pair for luma
     # and one for chroma), "shared" (one optimal pair) or "original" (the input's)
     huffman_plan: str = "per-class"

@@ -33,6 +33,7 @@ from .model import (
     HuffmanTable,
     Jfif,
     JpegImage,
+    Notice,
     QuantTable,
     Scan,
     Segment,
@@ -54,6 +55,17 @@ _SCAN_END = re.compile(rb"\xff+[^\x00\xd0-\xd7\xff]")
 def parse(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> JpegImage:
     """Parse the marker structure of a JPEG; coefficients are left to `decoder`."""
     return _Parser(data, max_pixels).run()
+
+
+def parse_partial(
+    data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> tuple[JpegImage | None, list[Segment], JpegError | None]:
+    """Like `parse`, but on an error also return the segments read before it."""
+    parser = _Parser(data, max_pixels)
+    try:
+        return parser.run(), parser.segments, None
+    except JpegError as error:
+        return None, parser.segments, error
 
 
 class _Parser:
@@ -132,7 +144,7 @@ class _Parser:
             if ff < 0:
                 if start < len(data):
                     self.warnings.append(
-                        f"offset {start}: {len(data) - start} bytes after the last segment"
+                        Notice("stray", start, f"{len(data) - start} bytes after the last segment")
                     )
                 return len(data), 0, None
             end = ff
@@ -145,9 +157,11 @@ class _Parser:
             pos = end + 1
         if ff > start:
             self.warnings.append(
-                f"offset {start}: {ff - start} extraneous bytes before marker "
-                f"{marker_name(data[end])}"
-            )
+                Notice(
+                    "stray", start,
+                    f"{ff - start} extraneous bytes before marker {marker_name(data[end])}",
+                )
+            )  # fmt: skip
         return end - 1, end - 1 - ff, data[end]
 
     def _segment(self, offset: int, fill: int, code: int) -> int:
@@ -197,7 +211,9 @@ class _Parser:
         try:
             parsed = JfifLayout.parse(segment.payload)
         except ConstructError as error:
-            self.warnings.append(f"offset {segment.offset}: malformed JFIF APP0 ({_brief(error)})")
+            self.warnings.append(
+                Notice("jfif", segment.offset, f"malformed JFIF APP0 ({_brief(error)})")
+            )
             return
         segment.parsed = parsed
         self.jfif = Jfif(
@@ -368,9 +384,12 @@ class _Parser:
                 )
         elif ss != 0 or se != 63 or ah or al:
             self.warnings.append(
-                f"offset {offset}: sequential scan with Ss={ss} Se={se} Ah={ah} Al={al} "
-                "(decoded as a full scan, as libjpeg does)"
-            )
+                Notice(
+                    "parameters", offset,
+                    f"sequential scan with Ss={ss} Se={se} Ah={ah} Al={al} "
+                    "(decoded as a full scan, as libjpeg does)",
+                )
+            )  # fmt: skip
 
 
 _HANDLERS = {

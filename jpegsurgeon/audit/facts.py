@@ -1,0 +1,74 @@
+"""What the audit rules look at, gathered once per file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from ..errors import JpegError
+from ..lepton import LeptonResult, round_trip
+from ..model import JpegImage, Segment
+from ..parser import DEFAULT_MAX_PIXELS, parse_partial
+
+
+@dataclass
+class Facts:
+    data: bytes
+    cycles: int = 3
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    image: JpegImage | None = field(init=False, default=None)
+    segments: list[Segment] = field(init=False, default_factory=list)
+    error: JpegError | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        from ..decoder import decode
+
+        self.image, self.segments, self.error = parse_partial(self.data, self.max_pixels)
+        if self.image is not None:
+            try:
+                decode(self.image, self.data)
+            except JpegError as error:
+                self.image, self.error = None, error
+
+    @cached_property
+    def lepton(self) -> LeptonResult:
+        return round_trip(self.data, self.cycles)
+
+    @cached_property
+    def huffman_overhead(self) -> tuple[int, int] | None:
+        """(bits coded with the file's tables, bits with optimal ones) of a
+        sequential file's Huffman symbols; None when it does not apply."""
+        from .. import _entropy
+        from ..decoder import scan_layout
+        from ..huffman import encode_arrays, optimal_table
+
+        image = self.image
+        if image is None or image.frame.progressive or image.frame.precision != 8:
+            return None
+        actual = optimal = 0
+        for scan in image.scans:
+            slots, wide, high = scan_layout(image.frame, scan.component_indexes)
+            arrays = tuple(
+                image.components[i].coefficients.reshape(-1, 64) for i in scan.component_indexes
+            )
+            counts = {}
+            for table_class, ids in ((0, scan.dc_table_ids), (1, scan.ac_table_ids)):
+                for table_id in ids:
+                    counts.setdefault((table_class, table_id), np.zeros(257, np.int64))
+            _entropy.encode_sequential_scan(
+                arrays, slots, wide, high, 0,
+                tuple(counts[(0, t)] for t in scan.dc_table_ids),
+                tuple(counts[(1, t)] for t in scan.ac_table_ids),
+                14, 1, True,
+            )  # fmt: skip
+            for key, freq in counts.items():
+                table = scan.huffman_tables.get(key)
+                if table is None:
+                    return None
+                sizes = encode_arrays(table)[1].astype(np.int64)
+                best = encode_arrays(optimal_table(freq, *key))[1].astype(np.int64)
+                actual += int((freq[:256] * sizes).sum())
+                optimal += int((freq[:256] * best).sum())
+        return actual, optimal
