@@ -41,6 +41,7 @@ cdef extern from *:
     }
     /* Bits needed for x: 0 for 0, else 1 + floor(log2 x). */
     static inline int js_bit_length(uint32_t x) { return 31 - __builtin_clz(2 * x + 1); }
+    static inline int js_bit_length_nonzero(uint32_t x) { return 32 - __builtin_clz(x); }
     static inline int js_ctz64(uint64_t x) { return __builtin_ctzll(x); }
     /* Bit i set when coefficient i (natural order) of the block is nonzero. */
     #if defined(__SSE2__)
@@ -68,6 +69,7 @@ cdef extern from *:
     uint64_t load_be64 "js_load_be64"(const uint8_t* p) noexcept nogil
     void store_be64 "js_store_be64"(uint8_t* p, uint64_t v) noexcept nogil
     int bit_length "js_bit_length"(uint32_t x) noexcept nogil
+    int bit_length_nonzero "js_bit_length_nonzero"(uint32_t x) noexcept nogil
     int ctz64 "js_ctz64"(uint64_t x) noexcept nogil
     uint64_t nonzero_mask "js_nonzero_mask"(const int16_t* blk) noexcept nogil
 
@@ -247,10 +249,10 @@ cdef inline bint fill_fast(const uint8_t* data, Py_ssize_t* pos, Py_ssize_t limi
                            uint64_t* acc, int* nbits) noexcept nogil:
     """Load whole bytes up to 56 or more bits in one go, when none of them is
     0xFF and pos <= limit (the last_word of the reader, -1 after a marker).
-    Needs nbits <= 56; False when it cannot help."""
+    False when it cannot help."""
     cdef uint64_t v
     cdef int take
-    if pos[0] > limit:
+    if pos[0] > limit or nbits[0] > 55:
         return False
     take = (63 - nbits[0]) & ~7
     v = load_be64(data + pos[0]) >> (64 - take)
@@ -442,12 +444,13 @@ cdef inline void give_bits(LocalBits* b, BitReader* br) noexcept nogil:
 
 
 cdef inline void local_ready(LocalBits* b, BitReader* br, int n) noexcept nogil:
-    """Make at least n (<= 56) bits available, as fill_fast does or else fill_bytes."""
+    """Make at least n bits available (all there are for n > 56), as
+    fill_fast does or else fill_bytes."""
     cdef uint64_t v
     cdef int take
     if b.nbits >= n:
         return
-    if b.pos <= b.limit:
+    if n <= 56 and b.pos <= b.limit:
         take = (63 - b.nbits) & ~7
         v = load_be64(b.data + b.pos) >> (64 - take)
         if not has_ff_byte(v):
@@ -529,7 +532,8 @@ cdef void decode_sequential_mcu(BitReader* br, Layout* lay, DecodeTable** dct, D
         tbl = act[slot]
         k = 1
         while k < 64:
-            local_ready(&b, br, FAST_BITS)
+            # enough for any code, so that local_decode_symbol need not refill
+            local_ready(&b, br, 17)
             e = tbl.fast[local_peek(&b)]
             if e != 0:
                 local_consume(&b, br, e)
@@ -569,7 +573,7 @@ def decode_scan(const uint8_t[::1] data, Py_ssize_t start, Py_ssize_t end, int k
     cdef int eobrun = 0
     cdef int restarts_to_go = restart_interval
     cdef int next_restart = 0
-    cdef int mrow, mcol, slot, k, r, s, value, run, pad_bit = -1
+    cdef int mrow, mcol, slot, k, r, s, pad_bit = -1
     cdef int p1 = 1 << al
     cdef int m1 = -1 << al
     cdef int16_t* blk
@@ -788,9 +792,13 @@ cdef inline uint64_t nonzero_ac_mask(const int16_t* blk) noexcept nogil:
     return mask & ~<uint64_t>1
 
 
-cdef inline uint32_t magnitude_bits(int value, int size) noexcept nogil:
-    """The `size` low bits that follow a symbol: value, or value - 1 if negative."""
-    return <uint32_t>(value + (value >> 31)) & ((1u << size) - 1)
+cdef inline uint64_t with_magnitude(uint32_t code, int value, int size) noexcept nogil:
+    """The code of a packed table entry followed by the `size` magnitude bits
+    of value (T.81 F.1.2.1: value, or value - 1 in two's complement when it is
+    negative).  The negative case is ((code + 1) << size) + value - 1, which
+    needs no mask."""
+    cdef int sign = value >> 31
+    return ((<uint64_t>(code >> 8) - sign) << size) + <uint64_t>(<int64_t>(value + sign))
 
 
 cdef struct EncodeTables:
@@ -863,7 +871,7 @@ cdef inline int count_block(int16_t* blk, int* last_dc, int64_t* dc_freq, int64_
         run = k - last - 1
         last = k
         value = blk[ZZ[k]]
-        size = bit_length(value if value >= 0 else -value)
+        size = bit_length_nonzero(value if value >= 0 else -value)
         if size > max_category:
             fail.kind = 1
             fail.value = value
@@ -892,7 +900,7 @@ cdef inline int encode_block(OutBits* b, int16_t* blk, int* last_dc, const uint3
         fail.kind = 2
         fail.value = size
         return 1
-    put_bits(b, (<uint64_t>(code >> 8) << size) | magnitude_bits(value, size), (code & 0xFF) + size)
+    put_bits(b, with_magnitude(code, value, size), (code & 0xFF) + size)
     mask = nonzero_ac_mask(blk)
     while mask:
         k = ctz64(mask)
@@ -900,7 +908,7 @@ cdef inline int encode_block(OutBits* b, int16_t* blk, int* last_dc, const uint3
         run = k - last - 1
         last = k
         value = blk[ZZ[k]]
-        size = bit_length(value if value >= 0 else -value)
+        size = bit_length_nonzero(value if value >= 0 else -value)
         if size > max_category:
             fail.kind = 1
             fail.value = value
@@ -919,7 +927,7 @@ cdef inline int encode_block(OutBits* b, int16_t* blk, int* last_dc, const uint3
             fail.kind = 2
             fail.value = symbol
             return 1
-        put_bits(b, (<uint64_t>(code >> 8) << size) | magnitude_bits(value, size), (code & 0xFF) + size)
+        put_bits(b, with_magnitude(code, value, size), (code & 0xFF) + size)
     if last != 63:
         code = ac[0]
         if code == 0:

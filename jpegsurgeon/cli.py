@@ -262,5 +262,42 @@ def _load_pipeline(path: str) -> list:
     return [resolve(s["name"], {k: v for k, v in s.items() if k != "name"}) for s in steps]
 
 
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--profile",
+    type=click.Choice(["lepton-challenge", "jfif"]),
+    default="lepton-challenge",
+    show_default=True,
+    help="The rules to check.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document for the run.")
+@click.option("--jsonl", is_flag=True, help="Print one JSON object per file as it finishes.")
+@click.option("--recursive", "-r", is_flag=True, help="Walk directories recursively.")
+@click.option("--jobs", "-j", type=click.IntRange(1), default=None,
+              help="Parallel processes (default: all cores).")  # fmt: skip
+@click.option("--no-lepton", is_flag=True, help="Skip the Lepton round-trip rule.")
+@click.option("--cycles", type=click.IntRange(1), default=3, show_default=True,
+              help="JPEG -> Lepton -> JPEG cycles the Lepton rule runs.")  # fmt: skip
+@click.option("--max-pixels", type=int, default=None, help="Treat larger frames as malformed.")
+def audit(paths, profile, as_json, jsonl, recursive, jobs, no_lepton, cycles, max_pixels) -> None:
+    """Check files against a compliance profile; a malformed file is a finding.
+
+    Prints PASS or FAIL per file with the first failing rule, then a summary
+    by rule. Exit 0 when every file complies, 1 when any does not, 2 when a
+    path cannot be read at all. The lepton-challenge profile also reports the
+    score, Lepton bytes / JPEG bytes.
+    """
+    from .audit.runner import run_audit
+
+    if as_json and jsonl:
+        _fail("--json and --jsonl exclude each other")
+    status = run_audit(
+        paths, profile, recursive=recursive, jobs=jobs, lepton=not no_lepton, cycles=cycles,
+        max_pixels=max_pixels, output="json" if as_json else "jsonl" if jsonl else "text",
+    )  # fmt: skip
+    sys.exit(status)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

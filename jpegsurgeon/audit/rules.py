@@ -223,9 +223,7 @@ def _fill(facts: Facts, settings: dict) -> list[Objection]:
 def _stray(facts: Facts, settings: dict) -> list[Objection]:
     found = []
     if facts.image is not None:
-        found += [
-            (None, w) for w in facts.image.warnings if "extraneous" in w or "after the last" in w
-        ]
+        found += [(w.offset, w.message) for w in facts.image.warnings if w.kind == "stray"]
         for number, scan in enumerate(facts.image.scans, start=1):
             if scan.tail:
                 offset = scan.data_offset + scan.data_length - len(scan.tail)

@@ -1,0 +1,151 @@
+"""Running an audit over many paths: walking, parallel workers, output, summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from functools import partial
+from multiprocessing import get_context
+
+from ..parser import DEFAULT_MAX_PIXELS
+from . import FileReport, audit_path
+from .profiles import PROFILES
+
+
+def walk(paths: list[str], recursive: bool, missing: list[str]) -> Iterator[str]:
+    """Files named, and files inside directories named (all levels with recursive)."""
+    for path in paths:
+        if os.path.isfile(path):
+            yield path
+        elif os.path.isdir(path):
+            if recursive:
+                for root, dirs, files in os.walk(path):
+                    dirs.sort()
+                    yield from (os.path.join(root, f) for f in sorted(files))
+            else:
+                with os.scandir(path) as entries:
+                    yield from sorted(e.path for e in entries if e.is_file())
+        else:
+            missing.append(path)
+
+
+class Progress:
+    """One self-rewriting line on a terminal; silent when stderr is piped."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done = 0
+        self.bytes = 0
+        self.started = time.monotonic()
+        self.shown = 0.0
+        self.enabled = sys.stderr.isatty()
+
+    def advance(self, report: FileReport) -> None:
+        self.done += 1
+        self.bytes += report.size
+        now = time.monotonic()
+        if self.enabled and (now - self.shown > 0.1 or self.done == self.total):
+            self.shown = now
+            rate = self.bytes / 1e6 / max(now - self.started, 1e-9)
+            sys.stderr.write(f"\raudited {self.done}/{self.total} files, {rate:.1f} MB/s ")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.done:
+            sys.stderr.write("\n")
+
+
+def run_audit(
+    paths: list[str],
+    profile: str,
+    recursive: bool = False,
+    jobs: int | None = None,
+    lepton: bool = True,
+    cycles: int = 3,
+    max_pixels: int | None = None,
+    output: str = "text",
+) -> int:
+    """Audit every file under `paths`; returns the exit code (0, 1 or 2)."""
+    missing: list[str] = []
+    files = list(walk(paths, recursive, missing))
+    for path in missing:
+        print(f"jpegsurgeon: error: {path}: no such file or directory", file=sys.stderr)
+    jobs = jobs or os.cpu_count() or 1
+    work = partial(audit_path, profile=profile, lepton=lepton, cycles=cycles,
+                   max_pixels=max_pixels or DEFAULT_MAX_PIXELS)  # fmt: skip
+    progress = Progress(len(files))
+    reports: list[FileReport] = []
+    if jobs == 1 or len(files) <= 1:
+        results: Iterator[FileReport] = map(work, files)
+        _consume(results, reports, progress, output)
+    else:
+        with get_context("spawn").Pool(jobs) as pool:
+            _consume(pool.imap(work, files, chunksize=4), reports, progress, output)
+    progress.close()
+    _summarize(reports, profile, lepton, output)
+    if missing:
+        return 2
+    return 0 if all(r.compliant for r in reports) else 1
+
+
+def _consume(results, reports: list[FileReport], progress: Progress, output: str) -> None:
+    for report in results:
+        reports.append(report)
+        progress.advance(report)
+        if output == "jsonl":
+            print(json.dumps(report.as_dict()), flush=True)
+        elif output == "text":
+            _print_line(report, progress)
+
+
+def _print_line(report: FileReport, progress: Progress) -> None:
+    if progress.enabled:
+        sys.stderr.write("\r\033[K")
+    if report.compliant:
+        score = f" (Lepton ratio {report.ratio:.4f})" if report.ratio is not None else ""
+        warnings = len(report.findings)
+        note = f", {warnings} warnings" if warnings else ""
+        print(f"PASS {report.path}{score}{note}", flush=True)
+    else:
+        first = next(f for f in report.findings if f.severity == "error")
+        more = sum(f.severity == "error" for f in report.findings) - 1
+        extra = f" (+{more} more)" if more else ""
+        print(f"FAIL {report.path}: {first.line()}{extra}", flush=True)
+
+
+def _summarize(reports: list[FileReport], profile: str, lepton: bool, output: str) -> None:
+    by_rule = Counter(
+        f.rule_id for r in reports for f in {x.rule_id: x for x in r.findings}.values()
+        if f.severity == "error"
+    )  # fmt: skip
+    warnings = Counter(
+        f.rule_id for r in reports for f in {x.rule_id: x for x in r.findings}.values()
+        if f.severity == "warning"
+    )  # fmt: skip
+    passed = sum(r.compliant for r in reports)
+    summary = {
+        "profile": profile,
+        "files": len(reports),
+        "passed": passed,
+        "failed": len(reports) - passed,
+        "failed_by_rule": dict(sorted(by_rule.items())),
+        "warnings_by_rule": dict(sorted(warnings.items())),
+        "lepton_skipped": not lepton and "lepton.roundtrip" in PROFILES[profile].rules,
+    }
+    if output == "json":
+        print(json.dumps({"summary": summary, "files": [r.as_dict() for r in reports]}, indent=2))
+        return
+    if output == "jsonl":
+        return
+    print(f"{summary['files']} files: {passed} passed, {summary['failed']} failed "
+          f"(profile {profile})")  # fmt: skip
+    for rule_id, count in summary["failed_by_rule"].items():
+        print(f"  {rule_id}: {count} files")
+    for rule_id, count in summary["warnings_by_rule"].items():
+        print(f"  {rule_id} (warning): {count} files")
+    if summary["lepton_skipped"]:
+        print("  lepton.roundtrip: skipped (--no-lepton)")
