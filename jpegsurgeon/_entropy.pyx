@@ -19,7 +19,7 @@ Python hands in plain arrays; nothing in the loops touches a Python object.
 
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
-from libc.string cimport memcpy
+from libc.string cimport memchr, memcpy
 
 cdef extern from *:
     """
@@ -553,6 +553,36 @@ cdef void decode_sequential_mcu(BitReader* br, Layout* lay, DecodeTable** dct, D
                 k += 15
             k += 1
     give_bits(&b, br)
+
+
+cdef Py_ssize_t scan_end(const uint8_t* base, Py_ssize_t p, Py_ssize_t end) noexcept nogil:
+    cdef Py_ssize_t run
+    cdef const uint8_t* hit
+    cdef uint8_t code
+    while p < end:
+        hit = <const uint8_t*>memchr(base + p, 0xFF, end - p)
+        if hit == NULL:
+            return end
+        run = hit - base
+        p = run + 1
+        while p < end and base[p] == 0xFF:
+            p += 1
+        if p >= end:
+            return end
+        code = base[p]
+        if code != 0 and not (RST0 <= code <= RST0 + 7):
+            return run
+        p += 1
+    return end
+
+
+def find_scan_end(const uint8_t[::1] data, Py_ssize_t start):
+    """Offset of the marker that ends the entropy-coded data starting at `start`:
+    the first FF run followed by a byte that is not 00 (stuffing), FF (fill) or
+    RSTn.  The length of the data when there is none."""
+    if start >= data.shape[0]:
+        return data.shape[0]
+    return scan_end(&data[0], start, data.shape[0])
 
 
 def decode_scan(const uint8_t[::1] data, Py_ssize_t start, Py_ssize_t end, int kind,

@@ -9,11 +9,10 @@ by `decoder`.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 from construct import ConstructError
 
+from ._entropy import find_scan_end
 from .errors import JpegError, UnsupportedJpeg
 from .huffman import code_lengths_and_codes
 from .markers import (
@@ -47,9 +46,6 @@ from .segments import Jfif as JfifLayout
 # truncated file claiming a large frame costs memory only for what it codes.
 DEFAULT_MAX_PIXELS = 4096 * 4096 * 4
 
-# Entropy-coded data ends at the first marker that is not RSTn; FF 00 is a
-# stuffed data byte and runs of FF are fill.
-_SCAN_END = re.compile(rb"\xff+[^\x00\xd0-\xd7\xff]")
 
 
 def parse(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> JpegImage:
@@ -346,8 +342,7 @@ class _Parser:
         if self.first_restart_interval is None:
             self.first_restart_interval = self.restart_interval
         data_start = segment.offset + 4 + len(segment.payload)
-        found = _SCAN_END.search(self.data, data_start)
-        data_end = found.start() if found else len(self.data)
+        data_end = find_scan_end(self.data, data_start)
         self.scans.append(
             Scan(
                 component_indexes=indexes,
