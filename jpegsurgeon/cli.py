@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from typing import Any
 
-import click
+# jpegsurgeon does no linear algebra; an OpenBLAS thread pool started by the
+# numpy import would only compete with the decoder for the cores.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from . import __version__
+import click  # noqa: E402
+
+from . import __version__  # noqa: E402
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -151,8 +156,6 @@ def transform(
     compress and decompress to identical bytes for --cycles cycles (exit 1
     otherwise). OUT is written completely and verified, or not at all.
     """
-    import secrets
-
     from . import read, write
     from .errors import JpegError
     from .fileio import same_file, write_atomic
@@ -165,7 +168,7 @@ def transform(
         )
     calls = (_load_pipeline(pipeline) if pipeline else []) + [parse_spec(s) for s in pass_specs]
     image = read(input_path, max_pixels=max_pixels)
-    seed = secrets.randbits(32) if seed is None else seed
+    seed = int.from_bytes(os.urandom(4), "big") if seed is None else seed
     image, reports = run_pipeline(image, calls, seed)
     try:
         data = write(image, preserve=preserve)

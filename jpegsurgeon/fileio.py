@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 
 from .errors import JpegError
 
@@ -23,10 +22,10 @@ def write_atomic(path: str, data: bytes) -> None:
     temporary file removed.
     """
     directory = os.path.dirname(os.path.abspath(path))
+    # O_EXCL with a random name, as tempfile.mkstemp does, without its import cost
+    temporary = os.path.join(directory, f".{os.path.basename(path)}.{os.urandom(6).hex()}.tmp")
     try:
-        handle, temporary = tempfile.mkstemp(
-            dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
-        )
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as error:
         raise JpegError(f"cannot write: {error.strerror or error}", source=path) from None
     try:

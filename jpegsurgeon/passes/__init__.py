@@ -9,9 +9,6 @@ such as `randomize-signs:fraction=0.5,dc=true` can be checked and converted.
 
 from __future__ import annotations
 
-import importlib
-import inspect
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +47,8 @@ class PassInfo:
 
     @property
     def description(self) -> str:
+        import inspect
+
         doc = inspect.getdoc(self.function) or ""
         return doc.split("\n\n")[0].replace("\n", " ")
 
@@ -80,6 +79,9 @@ def register(name: str, *parameters: Parameter) -> Callable[[PassFunction], Pass
 def registry() -> dict[str, PassInfo]:
     """Every pass, importing the pass modules on first use."""
     if not _REGISTRY:
+        import importlib
+        import pkgutil
+
         for module in pkgutil.iter_modules(__path__):
             importlib.import_module(f"{__name__}.{module.name}")
     return dict(sorted(_REGISTRY.items()))
