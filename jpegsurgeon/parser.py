@@ -47,7 +47,6 @@ from .segments import Jfif as JfifLayout
 DEFAULT_MAX_PIXELS = 4096 * 4096 * 4
 
 
-
 def parse(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> JpegImage:
     """Parse the marker structure of a JPEG; coefficients are left to `decoder`."""
     return _Parser(data, max_pixels).run()

@@ -49,8 +49,8 @@ def _structural(facts: Facts) -> list[Objection] | None:
 
 @rule("structure.parse", "the file parses and entropy-decodes as a JPEG")
 def _parse(facts: Facts, settings: dict) -> list[Objection]:
-    if facts.error is None:
-        return []
+    if facts.error is None or not facts.data.startswith(b"\xff\xd8"):
+        return []  # structure.soi reports a file that is no JPEG at all
     return [(facts.error.offset, facts.error.message)]
 
 
