@@ -83,7 +83,9 @@ def run_audit(
         results: Iterator[FileReport] = map(work, files)
         _consume(results, reports, progress, output)
     else:
-        with get_context("spawn").Pool(jobs) as pool:
+        # fork shares the imported modules; spawn would re-import them in each worker
+        method = "fork" if sys.platform.startswith("linux") else "spawn"
+        with get_context(method).Pool(jobs) as pool:
             _consume(pool.imap(work, files, chunksize=4), reports, progress, output)
     progress.close()
     _summarize(reports, profile, lepton, output)
