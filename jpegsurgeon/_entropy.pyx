@@ -1055,3 +1055,267 @@ def encode_sequential_scan(tuple arrays, const int32_t[:, ::1] slots, int mcus_w
         return bytes(buf[:b.out - buf])
     finally:
         free(buf)
+
+
+# ------------------------------------------------------ progressive encoding
+
+cdef enum:
+    MAX_CORRECTION_BITS = 1000  # libjpeg's MAX_CORR_BITS: correction bits held back
+    MCU_ROOM = 4096             # bytes kept free before each MCU
+
+
+cdef struct Progressive:
+    # One progressive scan's encoder, after libjpeg's jcphuff.c so that a
+    # libjpeg-written file re-encodes to the same bytes.
+    OutBits b
+    uint8_t* buf
+    Py_ssize_t capacity
+    bint counting
+    int eobrun
+    int correction_count
+    uint8_t corrections[MAX_CORRECTION_BITS + 64]
+    const uint32_t* ac      # packed codes of the scan's AC table
+    int64_t* ac_freq
+    Failure fail
+
+
+cdef int make_room(Progressive* s) noexcept nogil:
+    cdef Py_ssize_t length = s.b.out - s.buf
+    cdef Py_ssize_t want = length + MCU_ROOM
+    cdef uint8_t* grown
+    if s.counting or want <= s.capacity:
+        return 0
+    if want < 2 * s.capacity:
+        want = 2 * s.capacity
+    grown = <uint8_t*>realloc(s.buf, want)
+    if grown == NULL:
+        return -1
+    s.buf = grown
+    s.capacity = want
+    s.b.out = grown + length
+    return 0
+
+
+cdef inline void emit_symbol(Progressive* s, const uint32_t* table, int64_t* freq,
+                             int symbol) noexcept nogil:
+    cdef uint32_t code
+    if s.counting:
+        freq[symbol] += 1
+        return
+    code = table[symbol]
+    if code == 0:
+        if not s.fail.kind:
+            s.fail.kind = 2
+            s.fail.value = symbol
+        return
+    put_bits(&s.b, code >> 8, code & 0xFF)
+
+
+cdef inline void emit_raw(Progressive* s, uint32_t value, int size) noexcept nogil:
+    if not s.counting and size:
+        put_bits(&s.b, value & ((1u << size) - 1), size)
+
+
+cdef void emit_corrections(Progressive* s, const uint8_t* bits, int count) noexcept nogil:
+    cdef int i
+    if not s.counting:
+        for i in range(count):
+            put_bits(&s.b, bits[i], 1)
+
+
+cdef void emit_eobrun(Progressive* s) noexcept nogil:
+    """Code the pending run of end-of-band blocks, then their correction bits."""
+    cdef int size
+    if s.eobrun > 0:
+        size = bit_length(s.eobrun) - 1
+        emit_symbol(s, s.ac, s.ac_freq, size << 4)
+        emit_raw(s, s.eobrun, size)
+        s.eobrun = 0
+        emit_corrections(s, s.corrections, s.correction_count)
+        s.correction_count = 0
+
+
+cdef void encode_ac_first(Progressive* s, const int16_t* blk, int ss, int se, int al,
+                          int max_category) noexcept nogil:
+    cdef int k, value, magnitude, run = 0, size
+    for k in range(ss, se + 1):
+        value = blk[ZZ[k]]
+        magnitude = (value if value >= 0 else -value) >> al
+        if magnitude == 0:
+            run += 1
+            continue
+        emit_eobrun(s)
+        while run > 15:
+            emit_symbol(s, s.ac, s.ac_freq, 0xF0)
+            run -= 16
+        size = bit_length_nonzero(magnitude)
+        if size > max_category:
+            s.fail.kind = 1
+            s.fail.value = value
+            return
+        emit_symbol(s, s.ac, s.ac_freq, (run << 4) | size)
+        emit_raw(s, <uint32_t>(magnitude if value >= 0 else ~magnitude), size)
+        run = 0
+    if run > 0:
+        s.eobrun += 1
+        if s.eobrun == 0x7FFF:
+            emit_eobrun(s)
+
+
+cdef void encode_ac_refine(Progressive* s, const int16_t* blk, int ss, int se,
+                           int al) noexcept nogil:
+    cdef int absolute[64]
+    cdef uint8_t pending[64]  # this block's correction bits not yet coded
+    cdef int k, end_of_band = 0, run = 0, count = 0, value
+    for k in range(ss, se + 1):
+        value = blk[ZZ[k]]
+        absolute[k] = (value if value >= 0 else -value) >> al
+        if absolute[k] == 1:
+            end_of_band = k  # the last coefficient newly nonzero in this scan
+    for k in range(ss, se + 1):
+        if absolute[k] == 0:
+            run += 1
+            continue
+        while run > 15 and k <= end_of_band:
+            emit_eobrun(s)
+            emit_symbol(s, s.ac, s.ac_freq, 0xF0)
+            run -= 16
+            emit_corrections(s, pending, count)
+            count = 0
+        if absolute[k] > 1:  # already nonzero: only its next bit, as a correction
+            pending[count] = absolute[k] & 1
+            count += 1
+            continue
+        emit_eobrun(s)
+        emit_symbol(s, s.ac, s.ac_freq, (run << 4) | 1)
+        emit_raw(s, 0 if blk[ZZ[k]] < 0 else 1, 1)
+        emit_corrections(s, pending, count)
+        count = 0
+        run = 0
+    if run > 0 or count > 0:
+        s.eobrun += 1
+        for k in range(count):
+            s.corrections[s.correction_count + k] = pending[k]
+        s.correction_count += count
+        if s.eobrun == 0x7FFF or s.correction_count > MAX_CORRECTION_BITS - 63:
+            emit_eobrun(s)
+
+
+def encode_progressive_scan(tuple arrays, const int32_t[:, ::1] slots, int mcus_wide,
+                            int mcus_high, int restart_interval, int kind, int ss, int se,
+                            int ah, int al, tuple dc_tables, tuple ac_tables, int max_category,
+                            int pad_bit, bint counting):
+    """Huffman-code one progressive scan (T.81 G.1.2), as libjpeg's jcphuff.c does.
+
+    Tables are given per scan component as for encode_sequential_scan; a
+    scan kind that needs no table of a class takes None there.  Returns the
+    entropy-coded bytes (empty when counting).
+    """
+    cdef Layout lay
+    cdef Progressive* s
+    cdef uint32_t dc_codes[4][256]
+    cdef int64_t* dc_freq[4]
+    cdef uint32_t ac_codes[256]
+    cdef int64_t[::1] freq
+    cdef int last_dc[4]
+    cdef int mrow, mcol, slot, comp, mcus_in_interval = 0, next_restart = 0, out_of_memory = 0
+    cdef int value, shifted, diff, size
+    cdef int16_t* blk
+
+    make_layout(&lay, arrays, slots)
+    for slot in range(lay.nslots):
+        comp = lay.comp[slot]
+        if dc_tables[comp] is not None:
+            if counting:
+                freq = dc_tables[comp]
+                dc_freq[comp] = &freq[0]
+            else:
+                pack_codes(dc_codes[comp], dc_tables[comp])
+    s = <Progressive*>malloc(sizeof(Progressive))
+    if s == NULL:
+        raise MemoryError()
+    s.counting = counting
+    s.eobrun = 0
+    s.correction_count = 0
+    s.fail.kind = 0
+    s.fail.value = 0
+    s.ac = ac_codes
+    s.ac_freq = NULL
+    if kind == AC_FIRST or kind == AC_REFINE:
+        if counting:
+            freq = ac_tables[0]
+            s.ac_freq = &freq[0]
+        else:
+            pack_codes(ac_codes, ac_tables[0])
+    s.capacity = 1 << 16
+    s.buf = <uint8_t*>malloc(s.capacity)
+    s.b.acc = 0
+    s.b.free = 64
+    s.b.out = s.buf
+    last_dc[0] = last_dc[1] = last_dc[2] = last_dc[3] = 0
+    try:
+        if s.buf == NULL:
+            raise MemoryError()
+        with nogil:
+            for mrow in range(mcus_high):
+                for mcol in range(mcus_wide):
+                    if make_room(s) < 0:
+                        out_of_memory = 1
+                        break
+                    if restart_interval and mcus_in_interval == restart_interval:
+                        emit_eobrun(s)
+                        if not counting:
+                            flush_bits(&s.b, pad_bit)
+                            s.b.out[0] = 0xFF
+                            s.b.out[1] = RST0 + next_restart
+                            s.b.out += 2
+                        next_restart = (next_restart + 1) & 7
+                        last_dc[0] = last_dc[1] = last_dc[2] = last_dc[3] = 0
+                        s.eobrun = 0
+                        s.correction_count = 0
+                        mcus_in_interval = 0
+                    mcus_in_interval += 1
+                    for slot in range(lay.nslots):
+                        blk = block_at(&lay, slot, mrow, mcol)
+                        comp = lay.comp[slot]
+                        if kind == DC_FIRST:
+                            value = blk[0]
+                            shifted = value >> al  # arithmetic shift, as IRIGHT_SHIFT
+                            diff = shifted - last_dc[comp]
+                            last_dc[comp] = shifted
+                            size = bit_length(diff if diff >= 0 else -diff)
+                            if size > max_category + 1:
+                                s.fail.kind = 1
+                                s.fail.value = value
+                                break
+                            emit_symbol(s, dc_codes[comp], dc_freq[comp], size)
+                            emit_raw(s, <uint32_t>(diff if diff >= 0 else diff - 1), size)
+                        elif kind == DC_REFINE:
+                            emit_raw(s, (blk[0] >> al) & 1, 1)
+                        elif kind == AC_FIRST:
+                            encode_ac_first(s, blk, ss, se, al, max_category)
+                        else:
+                            encode_ac_refine(s, blk, ss, se, al)
+                        if s.fail.kind:
+                            break
+                    if s.fail.kind:
+                        break
+                if s.fail.kind or out_of_memory:
+                    break
+            if not s.fail.kind and not out_of_memory:
+                if make_room(s) < 0:
+                    out_of_memory = 1
+                else:
+                    emit_eobrun(s)
+                    if not counting:
+                        flush_bits(&s.b, pad_bit)
+        if s.fail.kind == 1:
+            raise EncodeError(f"coefficient {s.fail.value} is too large for this precision")
+        if s.fail.kind == 2:
+            raise EncodeError(f"Huffman table has no code for symbol 0x{s.fail.value:02X}")
+        if out_of_memory:
+            raise MemoryError()
+        return bytes(s.buf[:s.b.out - s.buf])
+    finally:
+        free(s.buf)
+        free(s)

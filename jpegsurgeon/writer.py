@@ -4,9 +4,10 @@ Two paths:
 - `write_strict`: SOI, a 16-byte JFIF APP0, DQT, SOF0, DHT, one interleaved
   SOS, EOI, with Huffman tables optimal for the data (T.81 K.2), the output
   `jpegtran -optimize -copy none` would give.  Nothing else survives.
-- `write_preserved`: every original segment in its place, each scan
-  re-encoded with its own Huffman tables, restart interval and padding.  For
-  an intact baseline file the output is the input, byte for byte.
+- `write_preserved`: every original segment in its place, each scan,
+  sequential or progressive, re-encoded with its own Huffman tables, restart
+  interval and padding.  For an intact file written by a libjpeg-like
+  encoder the output is the input, byte for byte.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import _entropy
-from .decoder import scan_layout
+from ._entropy import ScanKind
+from .decoder import scan_kind, scan_layout
 from .errors import JpegError, UnsupportedJpeg
 from .huffman import encode_arrays, optimal_table
 from .markers import Marker, stands_alone
@@ -168,10 +170,6 @@ def _dqt_segment(components: list[Component], quant_ids: list[int]) -> bytes:
 
 def write_preserved(image: JpegImage) -> bytes:
     frame = image.frame
-    if frame.progressive:
-        raise UnsupportedJpeg(
-            "preserve mode re-encodes sequential scans only; this file is progressive"
-        )
     scans = iter(image.scans)
     max_category = _MAX_AC_CATEGORY[frame.precision]
     out = [image.leading]
@@ -193,12 +191,24 @@ def _encode_scan_preserved(image: JpegImage, scan: Scan, max_category: int) -> b
     frame = image.frame
     slots, mcus_wide, mcus_high = scan_layout(frame, scan.component_indexes)
     arrays = tuple(frame.components[i].coefficients.reshape(-1, 64) for i in scan.component_indexes)
-    dc = tuple(encode_arrays(_scan_table(scan, 0, t)) for t in scan.dc_table_ids)
-    ac = tuple(encode_arrays(_scan_table(scan, 1, t)) for t in scan.ac_table_ids)
+    kind = scan_kind(frame, scan)
+    needs_dc = kind in (ScanKind.SEQUENTIAL, ScanKind.DC_FIRST)
+    needs_ac = kind in (ScanKind.SEQUENTIAL, ScanKind.AC_FIRST, ScanKind.AC_REFINE)
+    dc = tuple(
+        encode_arrays(_scan_table(scan, 0, t)) if needs_dc else None for t in scan.dc_table_ids
+    )
+    ac = tuple(
+        encode_arrays(_scan_table(scan, 1, t)) if needs_ac else None for t in scan.ac_table_ids
+    )
     try:
-        return _entropy.encode_sequential_scan(
-            arrays, slots, mcus_wide, mcus_high, scan.restart_interval, dc, ac,
-            max_category, scan.pad_bit, False,
+        if kind == ScanKind.SEQUENTIAL:
+            return _entropy.encode_sequential_scan(
+                arrays, slots, mcus_wide, mcus_high, scan.restart_interval, dc, ac,
+                max_category, scan.pad_bit, False,
+            )  # fmt: skip
+        return _entropy.encode_progressive_scan(
+            arrays, slots, mcus_wide, mcus_high, scan.restart_interval, kind,
+            scan.ss, scan.se, scan.ah, scan.al, dc, ac, max_category, scan.pad_bit, False,
         )  # fmt: skip
     except _entropy.EncodeError as error:
         raise JpegError(
