@@ -57,12 +57,15 @@ class Facts:
             for table_class, ids in ((0, scan.dc_table_ids), (1, scan.ac_table_ids)):
                 for table_id in ids:
                     counts.setdefault((table_class, table_id), np.zeros(257, np.int64))
-            _entropy.encode_sequential_scan(
-                arrays, slots, wide, high, 0,
-                tuple(counts[(0, t)] for t in scan.dc_table_ids),
-                tuple(counts[(1, t)] for t in scan.ac_table_ids),
-                14, 1, True,
-            )  # fmt: skip
+            try:
+                _entropy.encode_sequential_scan(
+                    arrays, slots, wide, high, 0,
+                    tuple(counts[(0, t)] for t in scan.dc_table_ids),
+                    tuple(counts[(1, t)] for t in scan.ac_table_ids),
+                    14, 1, True,
+                )  # fmt: skip
+            except _entropy.EncodeError:  # corrupt data decoded to values no table codes
+                return None
             for key, freq in counts.items():
                 table = scan.huffman_tables.get(key)
                 if table is None:

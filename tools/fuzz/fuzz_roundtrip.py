@@ -1,0 +1,35 @@
+"""Fuzz target: decode, write strict JFIF, decode again; coefficients must survive.
+
+python tools/fuzz/fuzz_roundtrip.py CORPUS_DIR -max_total_time=1800 -timeout=2 -rss_limit_mb=512
+"""
+
+from __future__ import annotations
+
+import sys
+
+import atheris
+import numpy as np
+from harness import check_message, import_package
+
+with atheris.instrument_imports():
+    import_package()
+    import jpegsurgeon
+    from jpegsurgeon.errors import JpegError
+
+
+def test_one_input(data: bytes) -> None:
+    try:
+        image = jpegsurgeon.read(data)
+        written = jpegsurgeon.write(image)
+    except JpegError as error:
+        check_message(error)
+        return
+    again = jpegsurgeon.read(written)
+    for before, after in zip(image.components, again.components, strict=True):
+        if not np.array_equal(before.visible_coefficients, after.visible_coefficients):
+            raise AssertionError("coefficients changed through write and read")
+
+
+if __name__ == "__main__":
+    atheris.Setup(sys.argv, test_one_input)
+    atheris.Fuzz()
