@@ -10,7 +10,7 @@ import sys
 import atheris
 from harness import import_package
 
-with atheris.instrument_imports():
+with atheris.instrument_imports(include=["jpegsurgeon"]):
     import_package()
     from jpegsurgeon.audit import audit_bytes
 

@@ -10,7 +10,7 @@ import sys
 import atheris
 from harness import check_message, import_package
 
-with atheris.instrument_imports():
+with atheris.instrument_imports(include=["jpegsurgeon"]):
     import_package()
     import jpegsurgeon
     from jpegsurgeon.errors import JpegError

@@ -11,7 +11,7 @@ import atheris
 import numpy as np
 from harness import check_message, import_package
 
-with atheris.instrument_imports():
+with atheris.instrument_imports(include=["jpegsurgeon"]):
     import_package()
     import jpegsurgeon
     from jpegsurgeon.errors import JpegError

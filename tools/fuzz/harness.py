@@ -35,7 +35,8 @@ def import_package() -> None:
     import jpegsurgeon
 
     for module in pkgutil.walk_packages(jpegsurgeon.__path__, "jpegsurgeon."):
-        importlib.import_module(module.name)
+        if not module.name.endswith("__main__"):  # that one runs the command line
+            importlib.import_module(module.name)
 
 
 def check_message(error: Exception) -> None:
