@@ -14,20 +14,23 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from .limits import Limits
     from .model import JpegImage
 
 
-def read(source: str | os.PathLike | bytes, max_pixels: int | None = None) -> JpegImage:
+def read(source: str | os.PathLike | bytes, limits: Limits | None = None) -> JpegImage:
     """Parse and entropy-decode a JPEG given as a path or as bytes.
 
     Raises JpegError (with the file name and byte offset) for input that
-    cannot be read.
+    cannot be read, or that asks for more than `limits` allow.
     """
     from .errors import JpegError
+    from .limits import DEFAULT_LIMITS
     from .reader import read_image
 
+    limits = limits or DEFAULT_LIMITS
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return read_image(bytes(source), max_pixels=max_pixels)
+        return read_image(bytes(source), limits)
     name = os.fspath(source)
     try:
         with open(name, "rb") as handle:
@@ -35,7 +38,7 @@ def read(source: str | os.PathLike | bytes, max_pixels: int | None = None) -> Jp
     except OSError as error:
         raise JpegError(f"cannot read: {error.strerror or error}", source=name) from None
     try:
-        return read_image(data, max_pixels=max_pixels)
+        return read_image(data, limits)
     except JpegError as error:
         raise error.located(name) from None
 

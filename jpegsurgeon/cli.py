@@ -47,6 +47,32 @@ def _reports_errors(command):
     return wrapper
 
 
+def _limit_options(command):
+    """--max-pixels, --max-scans, --max-segments and --max-lepton-bytes, gathered
+    into one `limits` argument (see jpegsurgeon/limits.py for the defaults)."""
+    from .limits import DEFAULT_LIMITS, Limits
+
+    options = [
+        ("--max-pixels", "max_pixels", "Refuse frames of more pixels than this."),
+        ("--max-scans", "max_scans", "Refuse files with more scans than this."),
+        ("--max-segments", "max_segments", "Refuse files with more marker segments than this."),
+        ("--max-lepton-bytes", "max_lepton_bytes", "Skip Lepton (unverified) above this size."),
+    ]
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        values = {name: kwargs.pop(name) for _, name, _ in options}
+        kwargs["limits"] = Limits(**{k: v for k, v in values.items() if v is not None})
+        return command(*args, **kwargs)
+
+    for flag, name, text in reversed(options):
+        default = getattr(DEFAULT_LIMITS, name)
+        wrapper = click.option(
+            flag, name, type=click.IntRange(1), default=None, help=f"{text} [default: {default}]"
+        )(wrapper)
+    return wrapper
+
+
 def _emit_json(document: Any) -> None:
     click.echo(json.dumps(document, indent=2))
 
@@ -65,14 +91,14 @@ def main() -> None:
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-@click.option("--max-pixels", type=int, default=None, help="Refuse frames larger than this.")
+@_limit_options
 @_reports_errors
-def info(file: str, as_json: bool, max_pixels: int | None) -> None:
+def info(file: str, as_json: bool, limits) -> None:
     """Show a JPEG's frame, components, tables, scans and segments."""
     from . import read
     from .info import describe, format_text
 
-    details = describe(read(file, max_pixels=max_pixels))
+    details = describe(read(file, limits))
     if as_json:
         _emit_json({"file": file, **details})
     else:
@@ -132,8 +158,13 @@ def list_passes(as_json: bool) -> None:
 @click.option(
     "--keep-rejected", is_flag=True, help="Write OUT even when Lepton rejects or mismatches it."
 )
+@click.option(
+    "--in-place",
+    is_flag=True,
+    help="Allow OUT to be IN; the original stays until the new file is complete and verified.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
-@click.option("--max-pixels", type=int, default=None, help="Refuse frames larger than this.")
+@_limit_options
 @_reports_errors
 def transform(
     input_path: str,
@@ -145,8 +176,9 @@ def transform(
     no_verify: bool,
     cycles: int,
     keep_rejected: bool,
+    in_place: bool,
     as_json: bool,
-    max_pixels: int | None,
+    limits,
 ) -> None:
     """Rewrite IN as OUT, applying passes to its coefficients.
 
@@ -167,14 +199,14 @@ def transform(
             "OUT is the same file as IN; refusing to overwrite the input", source=output_path
         )
     calls = (_load_pipeline(pipeline) if pipeline else []) + [parse_spec(s) for s in pass_specs]
-    image = read(input_path, max_pixels=max_pixels)
+    image = read(input_path, limits)
     seed = int.from_bytes(os.urandom(4), "big") if seed is None else seed
     image, reports = run_pipeline(image, calls, seed)
     try:
         data = write(image, preserve=preserve)
     except JpegError as error:
         raise error.located(input_path) from None
-    lepton = None if no_verify else round_trip(data, cycles)
+    lepton = None if no_verify else round_trip(data, cycles, limits.max_lepton_bytes)
     if lepton is None or lepton.verified or keep_rejected:
         write_atomic(output_path, data)
     report = {
@@ -219,7 +251,8 @@ def transform(
     help="JPEG -> Lepton -> JPEG cycles to run.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def verify(files: tuple[str, ...], cycles: int, as_json: bool) -> None:
+@_limit_options
+def verify(files: tuple[str, ...], cycles: int, as_json: bool, limits) -> None:
     """Check that Lepton round-trips each FILE identically, and report its ratio.
 
     The ratio is Lepton bytes / JPEG bytes (the challenge's score: higher
@@ -237,7 +270,7 @@ def verify(files: tuple[str, ...], cycles: int, as_json: bool) -> None:
             click.echo(f"jpegsurgeon: error: {name}: cannot read: {error.strerror}", err=True)
             status = 2
             continue
-        result = round_trip(data, cycles)
+        result = round_trip(data, cycles, limits.max_lepton_bytes)
         results.append({"file": name, **result.as_dict()})
         if not result.verified:
             status = max(status, 1)
@@ -282,8 +315,8 @@ def _load_pipeline(path: str) -> list:
 @click.option("--no-lepton", is_flag=True, help="Skip the Lepton round-trip rule.")
 @click.option("--cycles", type=click.IntRange(1), default=3, show_default=True,
               help="JPEG -> Lepton -> JPEG cycles the Lepton rule runs.")  # fmt: skip
-@click.option("--max-pixels", type=int, default=None, help="Treat larger frames as malformed.")
-def audit(paths, profile, as_json, jsonl, recursive, jobs, no_lepton, cycles, max_pixels) -> None:
+@_limit_options
+def audit(paths, profile, as_json, jsonl, recursive, jobs, no_lepton, cycles, limits) -> None:
     """Check files against a compliance profile; a malformed file is a finding.
 
     Prints PASS or FAIL per file with the first failing rule, then a summary
@@ -297,7 +330,7 @@ def audit(paths, profile, as_json, jsonl, recursive, jobs, no_lepton, cycles, ma
         _fail("--json and --jsonl exclude each other")
     status = run_audit(
         paths, profile, recursive=recursive, jobs=jobs, lepton=not no_lepton, cycles=cycles,
-        max_pixels=max_pixels, output="json" if as_json else "jsonl" if jsonl else "text",
+        limits=limits, output="json" if as_json else "jsonl" if jsonl else "text",
     )  # fmt: skip
     sys.exit(status)
 

@@ -15,6 +15,7 @@ from construct import ConstructError
 from ._entropy import find_scan_end
 from .errors import JpegError, UnsupportedJpeg
 from .huffman import code_lengths_and_codes
+from .limits import DEFAULT_LIMITS, Limits
 from .markers import (
     ARITHMETIC_FRAMES,
     FRAME_KIND,
@@ -41,22 +42,17 @@ from .model import (
 from .segments import PAYLOAD_LAYOUTS
 from .segments import Jfif as JfifLayout
 
-# The largest image read by default: four times the challenge's 4096 x 4096.
-# Coefficient arrays are allocated zeroed by the OS on first touch, so a
-# truncated file claiming a large frame costs memory only for what it codes.
-DEFAULT_MAX_PIXELS = 4096 * 4096 * 4
 
-
-def parse(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> JpegImage:
+def parse(data: bytes, limits: Limits = DEFAULT_LIMITS) -> JpegImage:
     """Parse the marker structure of a JPEG; coefficients are left to `decoder`."""
-    return _Parser(data, max_pixels).run()
+    return _Parser(data, limits).run()
 
 
 def parse_partial(
-    data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS
+    data: bytes, limits: Limits = DEFAULT_LIMITS
 ) -> tuple[JpegImage | None, list[Segment], JpegError | None]:
     """Like `parse`, but on an error also return the segments read before it."""
-    parser = _Parser(data, max_pixels)
+    parser = _Parser(data, limits)
     try:
         return parser.run(), parser.segments, None
     except JpegError as error:
@@ -64,9 +60,9 @@ def parse_partial(
 
 
 class _Parser:
-    def __init__(self, data: bytes, max_pixels: int):
+    def __init__(self, data: bytes, limits: Limits):
         self.data = data
-        self.max_pixels = max_pixels
+        self.limits = limits
         self.segments: list[Segment] = []
         self.quant_tables: dict[int, QuantTable] = {}
         self.huffman_tables: dict[tuple[int, int], HuffmanTable] = {}
@@ -98,7 +94,7 @@ class _Parser:
             if code == Marker.SOI:
                 raise JpegError("second SOI marker: two images in one file", offset)
             if stands_alone(code):  # RSTn or TEM outside a scan: legal, meaningless
-                self.segments.append(Segment(code, offset, fill_before=fill))
+                self._count(Segment(code, offset, fill_before=fill))
                 pos = offset + 2
                 continue
             pos = self._segment(offset, fill, code)
@@ -126,6 +122,20 @@ class _Parser:
             source_size=len(data),
             warnings=self.warnings,
         )
+
+    def _count(self, segment: Segment) -> None:
+        self.segments.append(segment)
+        if len(self.segments) > self.limits.max_segments:
+            raise JpegError(
+                f"more than {self.limits.max_segments} segments (raise the limit with "
+                "--max-segments)",
+                segment.offset,
+            )
+        if segment.marker == Marker.SOS and len(self.scans) >= self.limits.max_scans:
+            raise JpegError(
+                f"more than {self.limits.max_scans} scans (raise the limit with --max-scans)",
+                segment.offset,
+            )
 
     def _next_marker(self, pos: int) -> tuple[int, int, int | None]:
         """Offset of the next marker's FF, the fill bytes before it, its code.
@@ -174,7 +184,7 @@ class _Parser:
                 offset,
             )
         segment = Segment(code, offset, data[offset + 4 : end], fill_before=fill)
-        self.segments.append(segment)
+        self._count(segment)
         layout = PAYLOAD_LAYOUTS.get(code)
         if is_frame(code) and code not in SUPPORTED_FRAMES:
             what = "arithmetic-coded" if code in ARITHMETIC_FRAMES else FRAME_KIND[code]
@@ -283,10 +293,10 @@ class _Parser:
                     f"component {spec.component_id} uses quantization table {spec.quant_table_id}",
                     segment.offset,
                 )
-        if sof.width * sof.height > self.max_pixels:
+        if sof.width * sof.height > self.limits.max_pixels:
             raise JpegError(
-                f"frame of {sof.width}x{sof.height} exceeds the limit of {self.max_pixels} pixels "
-                "(raise it with --max-pixels)",
+                f"frame of {sof.width}x{sof.height} exceeds the limit of "
+                f"{self.limits.max_pixels} pixels (raise it with --max-pixels)",
                 segment.offset,
             )
         sampling = [(c.sampling.h, c.sampling.v) for c in sof.components]

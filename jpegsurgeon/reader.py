@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from .decoder import decode
+from .limits import DEFAULT_LIMITS, Limits
 from .model import JpegImage
-from .parser import DEFAULT_MAX_PIXELS, parse
+from .parser import parse
 
 
-def read_image(data: bytes, max_pixels: int | None = None) -> JpegImage:
-    image = parse(data, max_pixels or DEFAULT_MAX_PIXELS)
+def read_image(data: bytes, limits: Limits = DEFAULT_LIMITS) -> JpegImage:
+    image = parse(data, limits)
     decode(image, data)
     return image

@@ -48,7 +48,7 @@ def test_profiles_name_only_known_rules():
 
 
 def test_compliant_file_passes_every_rule_lepton_included(audit_fixtures):
-    report = audit_path(str(audit_fixtures["compliant"]), "lepton-challenge", True, 3, 2**26)
+    report = audit_path(str(audit_fixtures["compliant"]), "lepton-challenge", True, 3)
     assert report.compliant and not report.findings, [f.line() for f in report.findings]
     assert 0.5 < report.ratio < 1.2
 
@@ -58,7 +58,7 @@ BREAKERS = [r for r in PROFILES["lepton-challenge"].rules if r != "lepton.roundt
 
 @pytest.mark.parametrize("rule_id", BREAKERS)
 def test_each_fixture_breaks_its_rule_and_only_it(audit_fixtures, rule_id):
-    report = audit_path(str(audit_fixtures[rule_id]), "lepton-challenge", False, 1, 2**26)
+    report = audit_path(str(audit_fixtures[rule_id]), "lepton-challenge", False, 1)
     assert errors(report) == {rule_id}, [f.line() for f in report.findings]
     assert report.skipped == ["lepton.roundtrip"]
     finding = next(f for f in report.findings if f.rule_id == rule_id)
@@ -66,7 +66,7 @@ def test_each_fixture_breaks_its_rule_and_only_it(audit_fixtures, rule_id):
 
 
 def test_lepton_rule_fixture(audit_fixtures):
-    report = audit_path(str(audit_fixtures["lepton.roundtrip"]), "lepton-challenge", True, 1, 2**26)
+    report = audit_path(str(audit_fixtures["lepton.roundtrip"]), "lepton-challenge", True, 1)
     assert errors(report) == {"lepton.roundtrip"}
     assert "Sampling" in report.findings[0].message
 
@@ -140,17 +140,17 @@ def test_every_corpus_file_has_a_verdict():
 def test_corpus_verdicts(name):
     path = str(corpus_file(name))
     jfif, challenge = CORPUS_VERDICTS[name]
-    assert errors(audit_path(path, "jfif", False, 1, 2**26)) == jfif
-    assert errors(audit_path(path, "lepton-challenge", False, 1, 2**26)) == challenge
+    assert errors(audit_path(path, "jfif", False, 1)) == jfif
+    assert errors(audit_path(path, "lepton-challenge", False, 1)) == challenge
 
 
 def test_jfif_profile_warns_of_legal_oddities():
     photo = next(p for p in FIXTURE_FILES if p.name == "photo.jpg")
-    report = audit_path(str(photo), "jfif", False, 1, 2**26)
+    report = audit_path(str(photo), "jfif", False, 1)
     assert report.compliant
     assert {f.rule_id for f in report.findings} == {"segments.com", "huffman.optimal"}
     restart = next(p for p in FIXTURE_FILES if p.name.startswith("restart_5mcu"))
-    warned = {f.rule_id for f in audit_path(str(restart), "jfif", False, 1, 2**26).findings}
+    warned = {f.rule_id for f in audit_path(str(restart), "jfif", False, 1).findings}
     assert "restart.alignment" in warned
 
 

@@ -183,3 +183,23 @@ def test_verify_command(tmp_path):
     files = json.loads(result.stdout)["files"]
     assert [f["verified"] for f in files] == [True, False]
     assert run("verify", str(good)).returncode == 0
+
+
+def test_in_place_rewrites_only_when_asked(tmp_path):
+    copy = tmp_path / "in.jpg"
+    copy.write_bytes(PHOTO.read_bytes())
+    result = run("transform", str(copy), str(copy), "--in-place", "--cycles", "1")
+    assert result.returncode == 0, result.stderr
+    assert copy.read_bytes() != PHOTO.read_bytes()
+    assert jpegsurgeon.read(copy).frame.marker == 0xC0
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_limits_are_flags():
+    assert_one_line_error(run("info", str(PHOTO), "--max-pixels", "1000"), "--max-pixels")
+    assert_one_line_error(run("info", str(PROGRESSIVE), "--max-scans", "3"), "--max-scans")
+    assert_one_line_error(run("info", str(PHOTO), "--max-segments", "5"), "--max-segments")
+    skipped = json.loads(
+        run("verify", str(PHOTO), "--max-lepton-bytes", "1000", "--json").stdout
+    )["files"][0]
+    assert not skipped["verified"] and "exceed" in skipped["error"]

@@ -141,3 +141,15 @@ def test_path_errors_name_the_file(tmp_path):
     bad.write_bytes(b"garbage")
     with pytest.raises(JpegError, match=r"bad\.jpg, offset 0: not a JPEG"):
         jpegsurgeon.read(bad)
+
+
+def test_limits_refuse_before_allocating():
+    from jpegsurgeon.limits import Limits
+
+    huge = b"\xff\xd8\xff\xc0\x00\x0b\x08\x40\x00\x40\x00\x01\x01\x11\x00"  # 16384 x 16384
+    with pytest.raises(JpegError, match="exceeds the limit"):
+        jpegsurgeon.read(huge)
+    many_scans = next(p for p in FIXTURE_FILES if p.name.startswith("progressive_420"))
+    with pytest.raises(JpegError, match="more than 5 scans"):
+        jpegsurgeon.read(many_scans, Limits(max_scans=5))
+    assert len(jpegsurgeon.read(many_scans, Limits(max_scans=10)).scans) == 10

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..parser import DEFAULT_MAX_PIXELS
+from ..limits import DEFAULT_LIMITS, Limits
 from .facts import Facts
 from .profiles import ERROR, PROFILES, Profile
 from .rules import RULES
@@ -72,10 +72,10 @@ def audit_bytes(
     path: str = "<bytes>",
     lepton: bool = True,
     cycles: int = 3,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> FileReport:
     chosen = PROFILES[profile] if isinstance(profile, str) else profile
-    facts = Facts(data, cycles=cycles, max_pixels=max_pixels)
+    facts = Facts(data, cycles=cycles, limits=limits)
     report = FileReport(path, len(data), chosen.name, jpeg_bytes=len(data))
     for rule_id, severity in chosen.rules.items():
         if rule_id == "lepton.roundtrip" and not lepton:
@@ -88,7 +88,13 @@ def audit_bytes(
     return report
 
 
-def audit_path(path: str, profile: str, lepton: bool, cycles: int, max_pixels: int) -> FileReport:
+def audit_path(
+    path: str,
+    profile: str = "lepton-challenge",
+    lepton: bool = True,
+    cycles: int = 3,
+    limits: Limits = DEFAULT_LIMITS,
+) -> FileReport:
     """Audit one file; an unreadable file or an internal failure is a finding too."""
     try:
         with open(path, "rb") as handle:
@@ -99,7 +105,7 @@ def audit_path(path: str, profile: str, lepton: bool, cycles: int, max_pixels: i
                                        f"cannot read: {error.strerror or error}"))  # fmt: skip
         return report
     try:
-        return audit_bytes(data, profile, path, lepton, cycles, max_pixels)
+        return audit_bytes(data, profile, path, lepton, cycles, limits)
     except Exception as error:  # a bug of ours must not end a batch of a million files
         report = FileReport(path, len(data), profile)
         report.findings.append(

@@ -9,15 +9,16 @@ import numpy as np
 
 from ..errors import JpegError
 from ..lepton import LeptonResult, round_trip
+from ..limits import DEFAULT_LIMITS, Limits
 from ..model import JpegImage, Segment
-from ..parser import DEFAULT_MAX_PIXELS, parse_partial
+from ..parser import parse_partial
 
 
 @dataclass
 class Facts:
     data: bytes
     cycles: int = 3
-    max_pixels: int = DEFAULT_MAX_PIXELS
+    limits: Limits = DEFAULT_LIMITS
     image: JpegImage | None = field(init=False, default=None)
     segments: list[Segment] = field(init=False, default_factory=list)
     error: JpegError | None = field(init=False, default=None)
@@ -25,7 +26,7 @@ class Facts:
     def __post_init__(self) -> None:
         from ..decoder import decode
 
-        self.image, self.segments, self.error = parse_partial(self.data, self.max_pixels)
+        self.image, self.segments, self.error = parse_partial(self.data, self.limits)
         if self.image is not None:
             try:
                 decode(self.image, self.data)
@@ -34,7 +35,7 @@ class Facts:
 
     @cached_property
     def lepton(self) -> LeptonResult:
-        return round_trip(self.data, self.cycles)
+        return round_trip(self.data, self.cycles, self.limits.max_lepton_bytes)
 
     @cached_property
     def huffman_overhead(self) -> tuple[int, int] | None:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from functools import partial
 from multiprocessing import get_context
 
-from ..parser import DEFAULT_MAX_PIXELS
+from ..limits import DEFAULT_LIMITS, Limits
 from . import FileReport, audit_path
 from .profiles import PROFILES
 
@@ -66,7 +66,7 @@ def run_audit(
     jobs: int | None = None,
     lepton: bool = True,
     cycles: int = 3,
-    max_pixels: int | None = None,
+    limits: Limits = DEFAULT_LIMITS,
     output: str = "text",
 ) -> int:
     """Audit every file under `paths`; returns the exit code (0, 1 or 2)."""
@@ -76,7 +76,7 @@ def run_audit(
         print(f"jpegsurgeon: error: {path}: no such file or directory", file=sys.stderr)
     jobs = jobs or os.cpu_count() or 1
     work = partial(audit_path, profile=profile, lepton=lepton, cycles=cycles,
-                   max_pixels=max_pixels or DEFAULT_MAX_PIXELS)  # fmt: skip
+                   limits=limits)  # fmt: skip
     progress = Progress(len(files))
     reports: list[FileReport] = []
     if jobs == 1 or len(files) <= 1:
