@@ -194,9 +194,10 @@ def transform(
     from .lepton import round_trip
     from .passes import parse_spec, run_pipeline
 
-    if same_file(input_path, output_path):
+    if same_file(input_path, output_path) and not in_place:
         raise JpegError(
-            "OUT is the same file as IN; refusing to overwrite the input", source=output_path
+            "OUT is the same file as IN; refusing to overwrite the input without --in-place",
+            source=output_path,
         )
     calls = (_load_pipeline(pipeline) if pipeline else []) + [parse_spec(s) for s in pass_specs]
     image = read(input_path, limits)
