@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 
@@ -214,3 +215,22 @@ def test_recursive_walk(tmp_path):
     flat = json.loads(run("audit", str(tmp_path), "--no-lepton", "--json").stdout)
     deep = json.loads(run("audit", str(tmp_path), "-r", "--no-lepton", "--json").stdout)
     assert flat["summary"]["files"] == 1 and deep["summary"]["files"] == 2
+
+
+def _dies_on_boom(path: str):
+    from jpegsurgeon.audit import FileReport
+
+    if path.endswith("boom"):
+        os._exit(1)  # as a crash in native code would end the worker
+    return FileReport(path, 1, "lepton-challenge")
+
+
+def test_a_file_that_kills_its_worker_is_a_finding_and_the_run_goes_on():
+    from jpegsurgeon.audit.runner import parallel
+
+    files = [f"a{i}" for i in range(9)] + ["boom"] + [f"b{i}" for i in range(9)]
+    reports = list(parallel(_dies_on_boom, files, 2))
+    assert sorted(r.path for r in reports) == sorted(files)
+    failed = [r for r in reports if not r.compliant]
+    assert [r.path for r in failed] == ["boom"]
+    assert failed[0].findings[0].rule_id == "audit.crash"

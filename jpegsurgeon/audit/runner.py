@@ -8,11 +8,14 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from functools import partial
+from itertools import islice
 from multiprocessing import get_context
 
 from ..limits import DEFAULT_LIMITS, Limits
-from . import FileReport, audit_path
+from . import FileReport, Finding, audit_path
 from .profiles import PROFILES
 
 
@@ -79,19 +82,61 @@ def run_audit(
                    limits=limits)  # fmt: skip
     progress = Progress(len(files))
     reports: list[FileReport] = []
-    if jobs == 1 or len(files) <= 1:
-        results: Iterator[FileReport] = map(work, files)
-        _consume(results, reports, progress, output)
-    else:
-        # fork shares the imported modules; spawn would re-import them in each worker
-        method = "fork" if sys.platform.startswith("linux") else "spawn"
-        with get_context(method).Pool(jobs) as pool:
-            _consume(pool.imap(work, files, chunksize=4), reports, progress, output)
+    results = map(work, files) if jobs == 1 or len(files) <= 1 else parallel(work, files, jobs)
+    _consume(results, reports, progress, output)
     progress.close()
     _summarize(reports, profile, lepton, output)
     if missing:
         return 2
     return 0 if all(r.compliant for r in reports) else 1
+
+
+def parallel(work, files: list[str], jobs: int) -> Iterator[FileReport]:
+    """Reports in the order files finish, from `jobs` worker processes.
+
+    A worker that dies (a crash in native code, the kernel's OOM killer)
+    breaks the pool: the files it held are then audited again one by one in
+    a fresh process, the one that kills its worker again is reported as a
+    finding, and the run goes on with a new pool.
+    """
+    # fork shares the imported modules; spawn would re-import them in each worker
+    context = get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    queue = iter(files)
+    retry: list[str] = []
+    while True:
+        with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+            running = {}
+            try:
+                for path in islice(queue, jobs * 4):
+                    running[pool.submit(work, path)] = path
+                while running:
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        running.pop(future)
+                        yield future.result()
+                        for path in islice(queue, 1):
+                            running[pool.submit(work, path)] = path
+            except BrokenProcessPool:
+                retry = list(running.values())
+        if not retry:
+            return
+        for path in retry:
+            yield _isolated(work, path, context)
+        retry = []
+
+
+def _isolated(work, path: str, context) -> FileReport:
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        try:
+            return pool.submit(work, path).result()
+        except BrokenProcessPool:
+            report = FileReport(path, 0, "")
+            report.findings.append(
+                Finding(
+                    "audit.crash", "error", None, "auditing this file killed the worker process"
+                )
+            )
+            return report
 
 
 def _consume(results, reports: list[FileReport], progress: Progress, output: str) -> None:
