@@ -112,8 +112,9 @@ def parallel(work, files: list[str], jobs: int) -> Iterator[FileReport]:
                 while running:
                     done, _ = wait(running, return_when=FIRST_COMPLETED)
                     for future in done:
+                        report = future.result()  # raises BrokenProcessPool if a worker died
                         running.pop(future)
-                        yield future.result()
+                        yield report
                         for path in islice(queue, 1):
                             running[pool.submit(work, path)] = path
             except BrokenProcessPool:
