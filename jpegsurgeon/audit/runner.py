@@ -102,13 +102,15 @@ def parallel(work, files: list[str], jobs: int) -> Iterator[FileReport]:
     # fork shares the imported modules; spawn would re-import them in each worker
     context = get_context("fork" if sys.platform.startswith("linux") else "spawn")
     queue = iter(files)
-    retry: list[str] = []
     while True:
+        retry: list[str] = []
         with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-            running = {}
+            running: dict = {}
             try:
                 for path in islice(queue, jobs * 4):
-                    running[pool.submit(work, path)] = path
+                    retry.append(path)  # held here until its future is in `running`
+                    future = pool.submit(work, path)
+                    running[future] = retry.pop()
                 while running:
                     done, _ = wait(running, return_when=FIRST_COMPLETED)
                     for future in done:
@@ -116,14 +118,15 @@ def parallel(work, files: list[str], jobs: int) -> Iterator[FileReport]:
                         running.pop(future)
                         yield report
                         for path in islice(queue, 1):
-                            running[pool.submit(work, path)] = path
+                            retry.append(path)
+                            future = pool.submit(work, path)
+                            running[future] = retry.pop()
             except BrokenProcessPool:
-                retry = list(running.values())
+                retry.extend(running.values())
         if not retry:
             return
         for path in retry:
             yield _isolated(work, path, context)
-        retry = []
 
 
 def _isolated(work, path: str, context) -> FileReport:
