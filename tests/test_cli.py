@@ -203,3 +203,21 @@ def test_limits_are_flags():
         run("verify", str(PHOTO), "--max-lepton-bytes", "1000", "--json").stdout
     )["files"][0]
     assert not skipped["verified"] and "exceed" in skipped["error"]
+
+
+def test_pipeline_bytes_do_not_depend_on_the_process(tmp_path):
+    """Same input, pipeline and seed: same bytes, whatever the hash seed or thread count."""
+    import os
+
+    outputs = []
+    for hash_seed, threads in (("1", "1"), ("2", "2")):
+        out = tmp_path / f"{hash_seed}.jpg"
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed, "OPENBLAS_NUM_THREADS": threads}
+        subprocess.run(
+            [sys.executable, "-m", "jpegsurgeon", "transform", str(PHOTO), str(out), "--no-verify",
+             "--seed", "11", "--pass", "randomize-signs", "--pass", "scramble-ac:scope=tile:2",
+             "--pass", "requantize:scale=1.5"],
+            env=env, check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
