@@ -73,6 +73,15 @@ def _limit_options(command):
     return wrapper
 
 
+_cycles_option = click.option(
+    "--cycles",
+    type=click.IntRange(1),
+    default=3,
+    show_default=True,
+    help="JPEG -> Lepton -> JPEG cycles the Lepton check runs; each must give identical bytes.",
+)
+
+
 def _emit_json(document: Any) -> None:
     click.echo(json.dumps(document, indent=2))
 
@@ -148,13 +157,7 @@ def list_passes(as_json: bool) -> None:
     help="Keep the original segments, Huffman tables and restart layout instead of strict JFIF.",
 )
 @click.option("--no-verify", is_flag=True, help="Skip the Lepton round trip of OUT.")
-@click.option(
-    "--cycles",
-    type=click.IntRange(1),
-    default=3,
-    show_default=True,
-    help="JPEG -> Lepton -> JPEG cycles the verification runs.",
-)
+@_cycles_option
 @click.option(
     "--keep-rejected", is_flag=True, help="Write OUT even when Lepton rejects or mismatches it."
 )
@@ -244,13 +247,7 @@ def transform(
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option(
-    "--cycles",
-    type=click.IntRange(1),
-    default=3,
-    show_default=True,
-    help="JPEG -> Lepton -> JPEG cycles to run.",
-)
+@_cycles_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @_limit_options
 def verify(files: tuple[str, ...], cycles: int, as_json: bool, limits) -> None:
@@ -314,8 +311,7 @@ def _load_pipeline(path: str) -> list:
 @click.option("--jobs", "-j", type=click.IntRange(1), default=None,
               help="Parallel processes (default: all cores).")  # fmt: skip
 @click.option("--no-lepton", is_flag=True, help="Skip the Lepton round-trip rule.")
-@click.option("--cycles", type=click.IntRange(1), default=3, show_default=True,
-              help="JPEG -> Lepton -> JPEG cycles the Lepton rule runs.")  # fmt: skip
+@_cycles_option
 @_limit_options
 def audit(paths, profile, as_json, jsonl, recursive, jobs, no_lepton, cycles, limits) -> None:
     """Check files against a compliance profile; a malformed file is a finding.

@@ -156,8 +156,8 @@ def _consume(results, reports: list[FileReport], progress: Progress, output: str
 def _print_line(report: FileReport, progress: Progress) -> None:
     if progress.enabled:
         sys.stderr.write("\r\033[K")
+    score = f" (Lepton ratio {report.ratio:.4f})" if report.ratio is not None else ""
     if report.compliant:
-        score = f" (Lepton ratio {report.ratio:.4f})" if report.ratio is not None else ""
         warnings = len(report.findings)
         note = f", {warnings} warnings" if warnings else ""
         print(f"PASS {report.path}{score}{note}", flush=True)
@@ -165,7 +165,7 @@ def _print_line(report: FileReport, progress: Progress) -> None:
         first = next(f for f in report.findings if f.severity == "error")
         more = sum(f.severity == "error" for f in report.findings) - 1
         extra = f" (+{more} more)" if more else ""
-        print(f"FAIL {report.path}: {first.line()}{extra}", flush=True)
+        print(f"FAIL {report.path}: {first.line()}{extra}{score}", flush=True)
 
 
 def _summarize(reports: list[FileReport], profile: str, lepton: bool, output: str) -> None:
