@@ -324,6 +324,14 @@ cdef inline int padding_value(BitReader* br) noexcept nogil:
     return <int>(br.acc >> (br.nbits - partial)) & 1
 
 
+cdef inline bint padding_is_ones(BitReader* br) noexcept nogil:
+    """Whether the unread bits of the partly read byte are all ones, as T.81
+    F.1.2.3 asks of the padding at the end of an entropy-coded segment."""
+    cdef int partial = (br.nbits - br.padbits) % 8
+    cdef uint64_t mask = (<uint64_t>1 << partial) - 1
+    return ((br.acc >> (br.nbits - partial)) & mask) == mask
+
+
 cdef inline bint read_restart_marker(BitReader* br, int wanted) noexcept nogil:
     """libjpeg's read_restart_marker with jpeg_resync_to_restart's recovery.
     False when the wanted marker was not where it belongs."""
@@ -593,7 +601,8 @@ def decode_scan(const uint8_t[::1] data, Py_ssize_t start, Py_ssize_t end, int k
 
     Returns (end of the last byte holding a decoded bit, insufficient data,
     bad Huffman codes seen, restart markers out of place, the value of the
-    padding bits or -1 when none were seen, MCUs decoded).
+    padding bits or -1 when none were seen, entropy-coded segments whose
+    padding is not all ones, MCUs decoded).
     """
     cdef BitReader br
     cdef Layout lay
@@ -603,7 +612,7 @@ def decode_scan(const uint8_t[::1] data, Py_ssize_t start, Py_ssize_t end, int k
     cdef int eobrun = 0
     cdef int restarts_to_go = restart_interval
     cdef int next_restart = 0
-    cdef int mrow, mcol, slot, k, r, s, pad_bit = -1
+    cdef int mrow, mcol, slot, k, r, s, pad_bit = -1, bad_padding = 0
     cdef int p1 = 1 << al
     cdef int m1 = -1 << al
     cdef int16_t* blk
@@ -640,6 +649,8 @@ def decode_scan(const uint8_t[::1] data, Py_ssize_t start, Py_ssize_t end, int k
                     if restarts_to_go == 0:
                         if pad_bit < 0:
                             pad_bit = padding_value(&br)
+                        if not br.insufficient and not padding_is_ones(&br):
+                            bad_padding += 1
                         discard_bits(&br)
                         if not read_restart_marker(&br, next_restart):
                             bad_restarts += 1
@@ -738,8 +749,10 @@ def decode_scan(const uint8_t[::1] data, Py_ssize_t start, Py_ssize_t end, int k
 
     if pad_bit < 0 and br.nbits > br.padbits:
         pad_bit = padding_value(&br)
+    if not br.insufficient and not padding_is_ones(&br):
+        bad_padding += 1
     return (data_end(&br, start, (br.nbits - br.padbits) // 8), bool(any_insufficient),
-            br.bad_codes, bad_restarts, pad_bit, mcus_done)
+            br.bad_codes, bad_restarts, pad_bit, bad_padding, mcus_done)
 
 
 cdef Py_ssize_t data_end(BitReader* br, Py_ssize_t start, int unread_bytes) noexcept nogil:

@@ -84,25 +84,28 @@ def decode(image: JpegImage, data: bytes) -> None:
             for t in scan.ac_table_ids
         )
         end = scan.data_offset + scan.data_length
-        used_end, insufficient, bad_codes, bad_restarts, pad_bit, _ = _entropy.decode_scan(
-            buffer,
-            scan.data_offset,
-            end,
-            kind,
-            scan.ss,
-            scan.se,
-            scan.ah,
-            scan.al,
-            arrays,
-            slots,
-            mcus_wide,
-            mcus_high,
-            scan.restart_interval,
-            dc_tables,
-            ac_tables,
+        used_end, insufficient, bad_codes, bad_restarts, pad_bit, bad_padding, _ = (
+            _entropy.decode_scan(
+                buffer,
+                scan.data_offset,
+                end,
+                kind,
+                scan.ss,
+                scan.se,
+                scan.ah,
+                scan.al,
+                arrays,
+                slots,
+                mcus_wide,
+                mcus_high,
+                scan.restart_interval,
+                dc_tables,
+                ac_tables,
+            )
         )
         scan.insufficient_data = bool(insufficient)
         scan.pad_bit = 1 if pad_bit < 0 else pad_bit
+        scan.segments_padded_with_zeros = bad_padding
         scan.tail = data[used_end:end]
         where = f"scan {number + 1}"
         problems = []

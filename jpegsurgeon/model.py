@@ -158,6 +158,7 @@ class Scan:
     # tables in force for this scan, by (class, id): what preserve mode re-uses
     huffman_tables: dict[tuple[int, int], HuffmanTable] = field(repr=False, default_factory=dict)
     pad_bit: int = 1  # value of the bits that pad the scan's last byte
+    segments_padded_with_zeros: int = 0  # entropy-coded segments not padded with ones
     tail: bytes = b""  # bytes after the last coded MCU (stray RSTn, garbage)
     insufficient_data: bool = False  # the data ran out before the last MCU
 

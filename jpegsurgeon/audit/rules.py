@@ -231,12 +231,15 @@ def _stray(facts: Facts, settings: dict) -> list[Objection]:
     return found
 
 
-@rule("payload.padding-bits", "the bits padding each scan's last byte are all ones")
+@rule("payload.padding-bits", "every entropy-coded segment is padded with one bits")
 def _padding(facts: Facts, settings: dict) -> list[Objection]:
     if (found := _structural(facts)) is not None:
         return found
-    return [(scan.data_offset, f"scan {n}: padding bits are zeros, not ones")
-            for n, scan in enumerate(facts.image.scans, start=1) if scan.pad_bit != 1]  # fmt: skip
+    return [
+        (scan.data_offset, f"scan {n}: {scan.segments_padded_with_zeros} entropy-coded segments "
+                           "padded with bits that are not all ones")
+        for n, scan in enumerate(facts.image.scans, start=1) if scan.segments_padded_with_zeros
+    ]  # fmt: skip
 
 
 # -- Lepton -------------------------------------------------------------------
