@@ -12,6 +12,7 @@ import functools
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 # jpegsurgeon does no linear algebra; an OpenBLAS thread pool started by the
@@ -28,19 +29,36 @@ def _fail(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
-def _reports_errors(command):
+def main(argv: list[str] | None = None) -> None:
+    """The console entry point: every failure becomes one line on stderr.
+
+    Usage errors exit 2 (click's own three-line usage block is folded into
+    one line), Ctrl-C exits 130, and a command's status passes through.
+    """
+    try:
+        status = cli.main(args=argv, prog_name="jpegsurgeon", standalone_mode=False)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        _fail("interrupted", 130)
+    except click.ClickException as error:
+        context = getattr(error, "ctx", None)
+        hint = f" (see: {context.command_path} --help)" if context is not None else ""
+        _fail(" ".join(error.format_message().split()) + hint, 2)
+    sys.exit(status if isinstance(status, int) else 0)
+
+
+def _reports_errors(command: Callable) -> Callable:
     """Turn the package's errors into one line on stderr and exit code 2."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        from .errors import JpegError
+        from .errors import CheckFailed, JpegError
 
         try:
             return command(*args, **kwargs)
+        except CheckFailed as error:
+            _fail(str(error), 1)
         except JpegError as error:
             _fail(str(error))
-        except KeyboardInterrupt:
-            _fail("interrupted", 130)
         except MemoryError:
             _fail("out of memory")
 
@@ -56,7 +74,11 @@ def _limit_options(command):
         ("--max-pixels", "max_pixels", "Refuse frames of more pixels than this."),
         ("--max-scans", "max_scans", "Refuse files with more scans than this."),
         ("--max-segments", "max_segments", "Refuse files with more marker segments than this."),
-        ("--max-lepton-bytes", "max_lepton_bytes", "Skip Lepton (unverified) above this size."),
+        (
+            "--max-lepton-bytes",
+            "max_lepton_bytes",
+            "Do not run Lepton on larger files; they count as unverified (exit 1).",
+        ),
     ]
 
     @functools.wraps(command)
@@ -88,7 +110,7 @@ def _emit_json(document: Any) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="jpegsurgeon")
-def main() -> None:
+def cli() -> None:
     """Rewrite JPEG files at the bitstream level.
 
     jpegsurgeon decodes a JPEG into its markers, tables and quantized DCT
@@ -97,7 +119,7 @@ def main() -> None:
     """
 
 
-@main.command()
+@cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @_limit_options
@@ -114,7 +136,7 @@ def info(file: str, as_json: bool, limits) -> None:
         click.echo(format_text(file, details))
 
 
-@main.command("passes")
+@cli.command("passes")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def list_passes(as_json: bool) -> None:
     """List the transform passes and their parameters."""
@@ -133,7 +155,7 @@ def list_passes(as_json: bool) -> None:
             )
 
 
-@main.command()
+@cli.command()
 @click.argument("input_path", metavar="IN", type=click.Path(dir_okay=False))
 @click.argument("output_path", metavar="OUT", type=click.Path(dir_okay=False))
 @click.option(
@@ -149,7 +171,10 @@ def list_passes(as_json: bool) -> None:
     help="TOML file of [[pass]] tables (name = ..., then parameters), run before --pass ones.",
 )
 @click.option(
-    "--seed", type=int, default=None, help="Seed for random passes (default: random, reported)."
+    "--seed",
+    type=click.IntRange(0),
+    default=None,
+    help="Seed for random passes (default: random, reported).",
 )
 @click.option(
     "--preserve",
@@ -205,7 +230,10 @@ def transform(
     calls = (_load_pipeline(pipeline) if pipeline else []) + [parse_spec(s) for s in pass_specs]
     image = read(input_path, limits)
     seed = int.from_bytes(os.urandom(4), "big") if seed is None else seed
-    image, reports = run_pipeline(image, calls, seed)
+    try:
+        image, reports = run_pipeline(image, calls, seed)
+    except JpegError as error:
+        raise error.located(input_path) from None
     try:
         data = write(image, preserve=preserve)
     except JpegError as error:
@@ -230,8 +258,10 @@ def transform(
     else:
         for line in image.warnings:
             click.echo(f"jpegsurgeon: warning: {input_path}: {line}", err=True)
-        for step in reports:
-            changes = ", ".join(f"{k} {v}" for k, v in step["changes"].items())
+        for step in reports:  # long values (tables) are left to --json
+            changes = ", ".join(
+                f"{k} {v}" for k, v in step["changes"].items() if not isinstance(v, (list, dict))
+            )
             click.echo(f"pass {step['name']}: {changes}")
         state = "" if report["output_written"] else ", not written"
         click.echo(
@@ -245,11 +275,12 @@ def transform(
         _fail(f"{output_path}: Lepton {lepton.error} ({kept})", 1)
 
 
-@main.command()
+@cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @_cycles_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @_limit_options
+@_reports_errors
 def verify(files: tuple[str, ...], cycles: int, as_json: bool, limits) -> None:
     """Check that Lepton round-trips each FILE identically, and report its ratio.
 
@@ -279,6 +310,96 @@ def verify(files: tuple[str, ...], cycles: int, as_json: bool, limits) -> None:
     sys.exit(status)
 
 
+@cli.command()
+@click.argument("output_path", metavar="OUT", type=click.Path(dir_okay=False))
+@click.option(
+    "--from",
+    "source_path",
+    metavar="IN",
+    type=click.Path(dir_okay=False),
+    help="Start from this JPEG, keeping what can be kept (default: synthesize).",
+)
+@click.option(
+    "--seed", type=click.IntRange(0), default=None, help="Seed (default: random, reported)."
+)
+@click.option(
+    "--budget",
+    type=click.FloatRange(min=1.0),
+    default=60.0,
+    show_default=True,
+    help="Seconds the search may take; more searches further.",
+)
+@click.option(
+    "--size-window",
+    default="524288:1000000",
+    show_default=True,
+    metavar="MIN:MAX",
+    help="Bytes the output must lie within.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
+@_limit_options
+@_reports_errors
+def forge(
+    output_path: str,
+    source_path: str | None,
+    seed: int | None,
+    budget: float,
+    size_window: str,
+    as_json: bool,
+    limits,
+) -> None:
+    """Make a compliant JPEG that Lepton compresses as badly as possible.
+
+    Searches coefficient mixtures, quantization tables and dimensions for the
+    highest ratio Lepton bytes / JPEG bytes, checks the result with the full
+    lepton-challenge audit (Lepton cycles included) and writes OUT only if it
+    passes. The recipe that made it is saved beside OUT as OUT with a .toml
+    suffix: `jpegsurgeon transform IN OUT --pipeline RECIPE --seed N` replays
+    it to the same bytes.
+    """
+    from pathlib import Path
+
+    from . import read
+    from .errors import JpegError
+    from .fileio import write_atomic
+    from .forge import forge as run_forge
+
+    try:
+        low, high = (int(part) for part in size_window.split(":"))
+    except ValueError:
+        raise JpegError(f"--size-window {size_window!r}: expected MIN:MAX in bytes") from None
+    source = read(source_path, limits) if source_path else None
+    seed = int.from_bytes(os.urandom(4), "big") if seed is None else seed
+    show = None if as_json else (lambda line: click.echo(line, err=True))
+    result = run_forge(source, seed, budget=budget, size_window=(low, high), progress=show)
+    recipe_path = str(Path(output_path).with_suffix(".toml"))
+    write_atomic(output_path, result.data)
+    write_atomic(recipe_path, result.recipe_toml().encode())
+    report = {
+        "output": output_path,
+        "recipe": recipe_path,
+        "jpeg_bytes": result.jpeg_bytes,
+        "lepton_bytes": result.lepton_bytes,
+        "ratio": result.ratio,
+        "width": result.width,
+        "height": result.height,
+        "seed": result.seed,
+        "pipeline": result.recipe,
+        "changed": result.changed,
+        "notes": result.notes,
+    }
+    if as_json:
+        _emit_json(report)
+        return
+    click.echo(
+        f"{output_path}: {result.width}x{result.height}, {result.jpeg_bytes} bytes, Lepton "
+        f"{result.lepton_bytes} bytes, ratio {result.ratio:.4f} (seed {result.seed})"
+    )
+    click.echo(f"recipe: {recipe_path}")
+    for note in result.notes:
+        click.echo(f"  {note}")
+
+
 def _load_pipeline(path: str) -> list:
     import tomllib
 
@@ -293,10 +414,13 @@ def _load_pipeline(path: str) -> list:
     steps = document.get("pass", [])
     if not isinstance(steps, list) or not all(isinstance(s, dict) and "name" in s for s in steps):
         raise JpegError("expected [[pass]] tables, each with a name", source=path)
-    return [resolve(s["name"], {k: v for k, v in s.items() if k != "name"}) for s in steps]
+    try:
+        return [resolve(s["name"], {k: v for k, v in s.items() if k != "name"}) for s in steps]
+    except JpegError as error:
+        raise error.located(path) from None
 
 
-@main.command()
+@cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option(
     "--profile",
@@ -313,6 +437,7 @@ def _load_pipeline(path: str) -> list:
 @click.option("--no-lepton", is_flag=True, help="Skip the Lepton round-trip rule.")
 @_cycles_option
 @_limit_options
+@_reports_errors
 def audit(paths, profile, as_json, jsonl, recursive, jobs, no_lepton, cycles, limits) -> None:
     """Check files against a compliance profile; a malformed file is a finding.
 

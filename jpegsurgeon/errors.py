@@ -29,5 +29,9 @@ class JpegError(Exception):
         return ": ".join([", ".join(where), self.message]) if where else self.message
 
 
+class CheckFailed(JpegError):
+    """A check did not pass (Lepton, the audit): exit code 1, not 2."""
+
+
 class UnsupportedJpeg(JpegError):
     """A valid JPEG using a coding process this tool does not implement."""

@@ -199,9 +199,9 @@ def test_limits_are_flags():
     assert_one_line_error(run("info", str(PHOTO), "--max-pixels", "1000"), "--max-pixels")
     assert_one_line_error(run("info", str(PROGRESSIVE), "--max-scans", "3"), "--max-scans")
     assert_one_line_error(run("info", str(PHOTO), "--max-segments", "5"), "--max-segments")
-    skipped = json.loads(
-        run("verify", str(PHOTO), "--max-lepton-bytes", "1000", "--json").stdout
-    )["files"][0]
+    skipped = json.loads(run("verify", str(PHOTO), "--max-lepton-bytes", "1000", "--json").stdout)[
+        "files"
+    ][0]
     assert not skipped["verified"] and "exceed" in skipped["error"]
 
 

@@ -60,7 +60,7 @@ class Facts:
                     counts.setdefault((table_class, table_id), np.zeros(257, np.int64))
             try:
                 _entropy.encode_sequential_scan(
-                    arrays, slots, wide, high, 0,
+                    arrays, slots, wide, high, scan.restart_interval,
                     tuple(counts[(0, t)] for t in scan.dc_table_ids),
                     tuple(counts[(1, t)] for t in scan.ac_table_ids),
                     14, 1, True,

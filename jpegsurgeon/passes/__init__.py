@@ -9,6 +9,7 @@ such as `randomize-signs:fraction=0.5,dc=true` can be checked and converted.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +29,15 @@ class Parameter:
     default: Any
     help: str
 
-    def convert(self, text: str) -> Any:
+    def convert(self, value: Any) -> Any:
+        """A value given as text (from --pass) or typed (from a TOML pipeline)."""
+        if not isinstance(value, str):
+            if self.type is float and isinstance(value, int) and not isinstance(value, bool):
+                return float(value)
+            if type(value) is not self.type:
+                raise ValueError(f"expected {self.type.__name__}, got {value!r}")
+            return value
+        text = value
         if self.type is bool:
             lowered = text.strip().lower()
             if lowered in ("1", "true", "yes", "on"):
@@ -64,6 +73,7 @@ class PassInfo:
 
 
 _REGISTRY: dict[str, PassInfo] = {}
+_LOADED = False  # pass modules imported one by one (one pass importing another) don't count
 
 
 def register(name: str, *parameters: Parameter) -> Callable[[PassFunction], PassFunction]:
@@ -78,12 +88,14 @@ def register(name: str, *parameters: Parameter) -> Callable[[PassFunction], Pass
 
 def registry() -> dict[str, PassInfo]:
     """Every pass, importing the pass modules on first use."""
-    if not _REGISTRY:
+    global _LOADED
+    if not _LOADED:
         import importlib
         import pkgutil
 
         for module in pkgutil.iter_modules(__path__):
             importlib.import_module(f"{__name__}.{module.name}")
+        _LOADED = True
     return dict(sorted(_REGISTRY.items()))
 
 
@@ -113,7 +125,7 @@ def resolve(name: str, given: dict[str, Any]) -> PassCall:
             names = ", ".join(declared) or "none"
             raise JpegError(f"pass {name!r} has no parameter {key!r} (parameters: {names})")
         try:
-            arguments[key] = parameter.convert(value) if isinstance(value, str) else value
+            arguments[key] = parameter.convert(value)
         except (TypeError, ValueError) as error:
             raise JpegError(f"pass {name!r} parameter {key}: {error}") from None
     return PassCall(info, arguments)
@@ -123,7 +135,9 @@ def parse_spec(spec: str) -> PassCall:
     """`NAME[:key=value,...]` as given to `--pass`."""
     name, _, rest = spec.partition(":")
     given: dict[str, str] = {}
-    for item in filter(None, (part.strip() for part in rest.split(","))):
+    # a comma starts a new key=value only when a key follows it, so values
+    # such as components=0,2 keep their own commas
+    for item in filter(None, (part.strip() for part in re.split(r",(?=\s*[\w-]+\s*=)", rest))):
         key, sep, value = item.partition("=")
         if not sep:
             raise JpegError(f"pass {name!r}: expected key=value, got {item!r}")
@@ -136,6 +150,8 @@ def run_pipeline(
 ) -> tuple[JpegImage, list[dict[str, Any]]]:
     """Apply passes in order.  Each pass draws from its own generator, spawned
     from one seed sequence, so the pipeline is deterministic for a given seed."""
+    if seed < 0:
+        raise JpegError(f"seed {seed}: expected a non-negative integer")
     sequence = np.random.SeedSequence(seed)
     reports = []
     for call, child in zip(calls, sequence.spawn(len(calls))):

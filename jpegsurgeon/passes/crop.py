@@ -30,7 +30,8 @@ def crop(image: JpegImage, rng: np.random.Generator, geometry: str):
         raise JpegError(f"crop: geometry={geometry!r}: expected WxH+X+Y, e.g. 1024x768+16+0")
     width, height, x, y = (int(g or 0) for g in match.groups())
     frame = image.frame
-    mcu_w, mcu_h = 8 * frame.max_h, 8 * frame.max_v
+    single = len(frame.components) == 1  # a lone component is coded block by block
+    mcu_w, mcu_h = (8, 8) if single else (8 * frame.max_h, 8 * frame.max_v)
     if x >= frame.width or y >= frame.height or width == 0 or height == 0:
         raise JpegError(f"crop: {geometry} lies outside the {frame.width}x{frame.height} image")
     left, top = x - x % mcu_w, y - y % mcu_h
@@ -41,8 +42,8 @@ def crop(image: JpegImage, rng: np.random.Generator, geometry: str):
     components = []
     for component, (wide, high, coded) in zip(frame.components, grid):
         # one MCU spans h x v blocks of this component in an interleaved frame
-        unit_h = component.h if len(frame.components) > 1 else frame.max_h
-        unit_v = component.v if len(frame.components) > 1 else frame.max_v
+        unit_h = 1 if single else component.h
+        unit_v = 1 if single else component.v
         row0 = top // mcu_h * unit_v
         col0 = left // mcu_w * unit_h
         source = component.coefficients[row0 : row0 + coded[0], col0 : col0 + coded[1]]

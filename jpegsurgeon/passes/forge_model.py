@@ -74,13 +74,16 @@ def _to_i16(values: np.ndarray) -> np.ndarray:
 
 
 def pixels_sans_dc(dequantized: np.ndarray) -> np.ndarray:
-    """Lepton's IDCT of (n, 8, 8) dequantized blocks with the DC zeroed: 8x pixel values."""
-    d = dequantized.astype(np.int64)
+    """Lepton's IDCT of (n, 8, 8) dequantized blocks with the DC zeroed: 8x pixel values.
+
+    In int32, which wraps on overflow exactly as Lepton's i32 arithmetic does.
+    """
+    d = dequantized.astype(np.int32)
     d[:, 0, 0] = 0
     rows = _idct_pass([d[:, :, k] for k in range(8)], True)  # each (n, 8 rows v), per column x
     inter = np.stack(rows, axis=-1)  # (n, v, x)
     cols = _idct_pass([inter[:, v, :] for v in range(8)], False)  # each (n, x), per output row y
-    return _to_i16(np.stack(cols, axis=1))  # (n, y, x)
+    return _to_i16(np.stack(cols, axis=1)).astype(np.int64)  # (n, y, x)
 
 
 def _extrapolate(a1: np.ndarray, a2: np.ndarray) -> np.ndarray:
@@ -92,7 +95,7 @@ def _extrapolate(a1: np.ndarray, a2: np.ndarray) -> np.ndarray:
 
 @dataclass
 class EdgeSummary:
-    """Per block (blocks_high, blocks_wide, 8): the block's own extrapolated edges
+    """Per block (rows, blocks_wide, 8): the block's own extrapolated edges
     and those it hands to its right and lower neighbours (DC not yet added)."""
 
     left: np.ndarray  # h_pred: column 0 continued leftwards
@@ -102,25 +105,33 @@ class EdgeSummary:
 
 
 def edge_summary(coefficients: np.ndarray, quant: np.ndarray) -> EdgeSummary:
-    """Extrapolated edge pixels of every block of one component."""
+    """Extrapolated edge pixels of every block of one component (or of some rows)."""
     high, wide = coefficients.shape[:2]
     flat = coefficients.reshape(-1, 8, 8)
-    q = quant.astype(np.int64).reshape(8, 8)
-    parts: dict[str, list[np.ndarray]] = {"left": [], "top": [], "right": [], "bottom": []}
-    for start in range(0, len(flat), _CHUNK):
-        chunk = flat[start : start + _CHUNK]
-        if not chunk[:, 0, 1:].any() and not chunk[:, 1:, :].any():
-            zeros = np.zeros((len(chunk), 8), np.int64)  # DC-only blocks: flat pixels
-            for key in parts:
-                parts[key].append(zeros)
-            continue
-        pixels = pixels_sans_dc(chunk * q)
-        parts["top"].append(_extrapolate(pixels[:, 0, :], pixels[:, 1, :]))
-        parts["left"].append(_extrapolate(pixels[:, :, 0], pixels[:, :, 1]))
-        parts["bottom"].append(_extrapolate(pixels[:, 7, :], pixels[:, 6, :]))
-        parts["right"].append(_extrapolate(pixels[:, :, 7], pixels[:, :, 6]))
-    shaped = {k: np.concatenate(v).reshape(high, wide, 8) for k, v in parts.items()}
-    return EdgeSummary(**shaped)
+    q = quant.astype(np.int32).reshape(8, 8)
+    shaped = {k: np.zeros((len(flat), 8), np.int64) for k in ("left", "top", "right", "bottom")}
+    # Blocks with no AC have flat pixels: nothing to extrapolate, all zeros.
+    busy = np.flatnonzero(flat.reshape(-1, 64)[:, 1:].any(axis=1))
+    # Forged images repeat a few block patterns: run the IDCT once per distinct block.
+    distinct, inverse = np.unique(
+        np.ascontiguousarray(flat[busy].astype(np.int16).reshape(-1, 64))
+        .view(np.dtype((np.void, 128)))
+        .ravel(),
+        return_inverse=True,
+    )
+    blocks = distinct.view(np.int16).reshape(-1, 8, 8)
+    for start in range(0, len(blocks), _CHUNK):
+        pixels = pixels_sans_dc(blocks[start : start + _CHUNK] * q)
+        part = {
+            "top": _extrapolate(pixels[:, 0, :], pixels[:, 1, :]),
+            "left": _extrapolate(pixels[:, :, 0], pixels[:, :, 1]),
+            "bottom": _extrapolate(pixels[:, 7, :], pixels[:, 6, :]),
+            "right": _extrapolate(pixels[:, :, 7], pixels[:, :, 6]),
+        }
+        chosen = (inverse >= start) & (inverse < start + _CHUNK)
+        for key, values in part.items():
+            shaped[key][busy[chosen]] = values[inverse[chosen] - start]
+    return EdgeSummary(**{k: v.reshape(high, wide, 8) for k, v in shaped.items()})
 
 
 @dataclass
@@ -131,6 +142,7 @@ class DcPrediction:
     worst: np.ndarray  # largest |error| over the layouts Lepton may use (thread starts)
     uncertainty: np.ndarray  # spread of the 16 border estimates, >> 3 (an exponent context)
     uncertainty2: np.ndarray  # the estimate furthest from the mean, >> 3 (sign/exponent)
+    rows: np.ndarray  # the block rows these arrays cover
 
     @property
     def coded(self) -> np.ndarray:
@@ -150,25 +162,34 @@ def _trunc_div(a: np.ndarray, b: int) -> np.ndarray:
     return np.sign(a) * (np.abs(a) // b)
 
 
-def dc_prediction(coefficients: np.ndarray, quant: np.ndarray) -> DcPrediction:
-    """Recompute adv_predict_dc_pix for one component.
+def dc_prediction(
+    coefficients: np.ndarray, quant: np.ndarray, rows: np.ndarray | None = None
+) -> DcPrediction:
+    """Recompute adv_predict_dc_pix for one component (or for some of its block rows).
 
     The first row has only left neighbours, the first column only upper ones,
     the first block none.  Lepton's threads each start a band of rows as if
     it were the first row, so `worst` also takes every row as a first row.
+    With `rows`, the arrays returned cover those rows only, in increasing order.
     """
-    summary = edge_summary(coefficients, quant)
+    high, wide = coefficients.shape[:2]
+    target = np.arange(high) if rows is None else np.unique(np.asarray(rows))
+    need = np.unique(np.concatenate([target, target[target > 0] - 1]))
+    summary = edge_summary(coefficients[need], quant)
+    here = np.searchsorted(need, target)
+    above = np.searchsorted(need, np.maximum(target - 1, 0))
     q0 = int(quant.reshape(8, 8)[0, 0])
-    dc = coefficients[..., 0, 0].astype(np.int64)
-    dc_deq = (dc * q0)[..., None]
-    right = _to_i16(summary.right + dc_deq)  # what a block hands to its right neighbour
-    bottom = _to_i16(summary.bottom + dc_deq)
-    high, wide = dc.shape
+    dc_need = coefficients[need, :, 0, 0].astype(np.int64)
+    right = _to_i16(summary.right + (dc_need * q0)[..., None])  # handed to the right neighbour
+    bottom = _to_i16(summary.bottom + (dc_need * q0)[..., None])
+    dc = dc_need[here]
 
-    horiz = np.zeros((high, wide, 8), np.int64)
-    vert = np.zeros((high, wide, 8), np.int64)
-    horiz[:, 1:] = _to_i16(right[:, :-1] - summary.left[:, 1:])
-    vert[1:, :] = _to_i16(bottom[:-1, :] - summary.top[1:, :])
+    horiz = np.zeros((len(target), wide, 8), np.int64)
+    vert = np.zeros((len(target), wide, 8), np.int64)
+    horiz[:, 1:] = _to_i16(right[here][:, :-1] - summary.left[here][:, 1:])
+    vert[:] = _to_i16(bottom[above] - summary.top[here])
+    first_row = target == 0
+    vert[first_row] = 0
     sum_h, sum_v = horiz.sum(-1), vert.sum(-1)
 
     def predict(avg_h: np.ndarray, avg_v: np.ndarray) -> np.ndarray:
@@ -179,9 +200,9 @@ def dc_prediction(coefficients: np.ndarray, quant: np.ndarray) -> DcPrediction:
     left_only = predict(sum_h, sum_h)
     above_only = predict(sum_v, sum_v)
     prediction = both.copy()
-    prediction[0, :] = left_only[0, :]
+    prediction[first_row, :] = left_only[first_row, :]
     prediction[:, 0] = above_only[:, 0]
-    prediction[0, 0] = 0
+    prediction[first_row, 0] = 0
     error = dc - prediction
 
     # Layout where every row starts a thread band: left only (first column: none).
@@ -190,12 +211,12 @@ def dc_prediction(coefficients: np.ndarray, quant: np.ndarray) -> DcPrediction:
     worst = np.maximum(np.abs(error), np.abs(dc - band_start))
 
     # Contexts: spread of the 16 estimates, and how far the further side is from the mean.
+    only_h = np.zeros((len(target), wide), bool)
+    only_h[first_row, :] = True
+    only_v = np.zeros((len(target), wide), bool)
+    only_v[:, 0] = True
     estimates = np.concatenate([horiz, vert], axis=-1)
     spread = estimates.max(-1) - estimates.min(-1)
-    only_h = np.zeros((high, wide), bool)
-    only_h[0, :] = True
-    only_v = np.zeros((high, wide), bool)
-    only_v[:, 0] = True
     spread = np.where(only_h & ~only_v, horiz.max(-1) - horiz.min(-1), spread)
     spread = np.where(only_v & ~only_h, vert.max(-1) - vert.min(-1), spread)
     avgmed = (sum_v + sum_h) >> 1
@@ -203,8 +224,9 @@ def dc_prediction(coefficients: np.ndarray, quant: np.ndarray) -> DcPrediction:
     far = np.where(only_h | only_v, 0, far)
     uncertainty = spread >> 3
     uncertainty2 = far >> 3
-    uncertainty[0, 0] = uncertainty2[0, 0] = 0
-    return DcPrediction(error, worst, uncertainty, uncertainty2)
+    uncertainty[only_h & only_v] = 0
+    uncertainty2[only_h & only_v] = 0
+    return DcPrediction(error, worst, uncertainty, uncertainty2, target)
 
 
 def _bit_length(values: np.ndarray) -> np.ndarray:

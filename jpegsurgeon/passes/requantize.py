@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..errors import JpegError
@@ -30,7 +32,8 @@ STANDARD_CHROMA = np.array(
 # category 10; DC values within what 8-bit samples produce, so that every DC
 # difference stays within category 11.
 AC_LIMIT = 1023
-DC_LIMIT = 1023
+DC_LOW, DC_HIGH = -1024, 1023  # what 8-bit samples can produce
+DC_LIMIT = DC_HIGH  # the largest DC magnitude safe in both directions
 
 
 def ijg_table(base: np.ndarray, quality: int) -> np.ndarray:
@@ -76,8 +79,10 @@ def requantize(
         raise JpegError("requantize: give exactly one of quality=, scale= or table=ones")
     if table and table != "ones":
         raise JpegError(f"requantize: table={table!r}: only 'ones' is known")
-    if scale < 0:
-        raise JpegError(f"requantize: scale={scale}: expected a positive factor")
+    if scale and not (math.isfinite(scale) and scale > 0):
+        raise JpegError(f"requantize: scale={scale}: expected a finite positive factor")
+    if quality and not 1 <= quality <= 100:
+        raise JpegError(f"requantize: quality={quality}: expected 1..100")
     arrays, tables = {}, []
     exact = True
     changed = clamped = 0
@@ -91,9 +96,10 @@ def requantize(
             new = np.ones((8, 8), np.int64)
         exact &= bool(np.all(old % new == 0))
         values = requantize_coefficients(component.coefficients, old, new)
-        limit = np.full((8, 8), AC_LIMIT)
-        limit[0, 0] = DC_LIMIT
-        outside = np.abs(values) > limit
+        high = np.full((8, 8), AC_LIMIT)
+        low = -high
+        low[0, 0], high[0, 0] = DC_LOW, DC_HIGH
+        outside = (values < low) | (values > high)
         if outside.any():
             if not clamp:
                 worst = int(np.abs(values).max())
@@ -103,7 +109,7 @@ def requantize(
                     "use coarser tables or clamp=true"
                 )
             clamped += int(outside.sum())
-            values = np.clip(values, -limit, limit)
+            values = np.clip(values, low, high)
         arrays[index] = values.astype(np.int16)
         changed += int((arrays[index] != component.coefficients).sum())
         tables.append(new.astype(np.uint16))
