@@ -229,6 +229,7 @@ def transform(
         )
     calls = (_load_pipeline(pipeline) if pipeline else []) + [parse_spec(s) for s in pass_specs]
     image = read(input_path, limits)
+    input_bytes = image.source_size
     seed = int.from_bytes(os.urandom(4), "big") if seed is None else seed
     try:
         image, reports = run_pipeline(image, calls, seed)
@@ -247,7 +248,7 @@ def transform(
         "mode": "preserve" if preserve else "strict",
         "seed": seed,
         "passes": reports,
-        "input_bytes": image.source_size,
+        "input_bytes": input_bytes,
         "output_bytes": len(data),
         "output_written": lepton is None or lepton.verified or keep_rejected,
         "lepton": None if lepton is None else lepton.as_dict(),
@@ -266,7 +267,7 @@ def transform(
         state = "" if report["output_written"] else ", not written"
         click.echo(
             f"{output_path}: {len(data)} bytes ({report['mode']}{state}), "
-            f"from {image.source_size} bytes"
+            f"from {input_bytes} bytes"
         )
         if lepton is not None:
             click.echo(lepton.summary())

@@ -100,6 +100,8 @@ class Component:
     coefficients: np.ndarray = field(repr=False, default=None)
     # the table in force when the component was first scanned (libjpeg latches it then)
     quant_values: np.ndarray | None = field(repr=False, default=None)
+    # that table as the file holds it; passes change quant_values, never this
+    source_quant_values: np.ndarray | None = field(repr=False, default=None)
 
     @property
     def visible_coefficients(self) -> np.ndarray:
@@ -172,6 +174,7 @@ class JpegImage:
     segments: list[Segment]
     restart_interval: int = 0  # first one in force for a scan
     jfif: Jfif | None = None
+    adobe_transform: int | None = None  # from an APP14 "Adobe" segment
     leading: bytes = b""  # bytes before SOI (none in a valid file)
     trailing: bytes = b""  # bytes after EOI
     truncated: bool = False  # the file ends before EOI or a scan's data ran out
@@ -185,6 +188,23 @@ class JpegImage:
     @property
     def components(self) -> list[Component]:
         return self.frame.components
+
+    @property
+    def colour_space(self) -> str:
+        """What the components hold, decided as libjpeg decides it."""
+        count = len(self.components)
+        if count == 1:
+            return "grayscale"
+        if count == 4:
+            return "YCCK" if self.adobe_transform == 2 else "CMYK"
+        if count != 3:
+            return "unknown"
+        if self.jfif is not None:
+            return "YCbCr"
+        if self.adobe_transform is not None:
+            return "YCbCr" if self.adobe_transform else "RGB"
+        ids = [c.component_id for c in self.components]
+        return "RGB" if ids == [ord("R"), ord("G"), ord("B")] else "YCbCr"
 
     @property
     def width(self) -> int:

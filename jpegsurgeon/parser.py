@@ -40,6 +40,7 @@ from .model import (
     block_grid,
 )
 from .segments import PAYLOAD_LAYOUTS
+from .segments import Adobe as AdobeLayout
 from .segments import Jfif as JfifLayout
 
 
@@ -71,6 +72,7 @@ class _Parser:
         self.restart_interval = 0
         self.first_restart_interval: int | None = None
         self.jfif: Jfif | None = None
+        self.adobe_transform: int | None = None
         self.warnings: list[str] = []
 
     def run(self) -> JpegImage:
@@ -116,6 +118,7 @@ class _Parser:
             segments=self.segments,
             restart_interval=self.first_restart_interval or 0,
             jfif=self.jfif,
+            adobe_transform=self.adobe_transform,
             trailing=trailing,
             has_eoi=has_eoi,
             truncated=not has_eoi,  # the decoder also sets it when scan data runs out
@@ -206,6 +209,8 @@ class _Parser:
             handler(self, segment)
         elif code == Marker.APP0:
             self._app0(segment)
+        elif code == Marker.APP14 and segment.payload.startswith(b"Adobe"):
+            self._adobe(segment)
         return end
 
     # -- segment handlers -------------------------------------------------
@@ -229,6 +234,14 @@ class _Parser:
             parsed.thumbnail_width,
             parsed.thumbnail_height,
         )
+
+    def _adobe(self, segment: Segment) -> None:
+        try:
+            segment.parsed = AdobeLayout.parse(segment.payload)
+        except ConstructError:
+            return  # too short to say anything; kept raw
+        if self.adobe_transform is None:
+            self.adobe_transform = segment.parsed.transform
 
     def _dqt(self, segment: Segment) -> None:
         for spec in segment.parsed.tables:
@@ -348,6 +361,7 @@ class _Parser:
                         segment.offset,
                     )
                 component.quant_values = table.values.copy()
+                component.source_quant_values = table.values.copy()
         if self.first_restart_interval is None:
             self.first_restart_interval = self.restart_interval
         data_start = segment.offset + 4 + len(segment.payload)

@@ -62,6 +62,16 @@ Jfxx = Struct(
     "thumbnail" / GreedyBytes,
 )
 
+# APP14 "Adobe": its transform flag says how three or four components are coded
+# (0: RGB or CMYK as they are, 1: YCbCr, 2: YCCK).
+Adobe = Struct(
+    "identifier" / Const(b"Adobe"),
+    "version" / Int16ub,
+    "flags0" / Int16ub,
+    "flags1" / Int16ub,
+    "transform" / Int8ub,
+)
+
 # DQT: one or more tables, entries in zigzag order, 8- or 16-bit.
 QuantTableSpec = Struct(
     "info" / BitStruct("precision" / Nibble, "table_id" / Nibble),

@@ -36,6 +36,11 @@ def write_strict(image: JpegImage) -> bytes:
             f"{frame.precision}-bit samples cannot be written as baseline JFIF "
             "(use preserve mode to re-emit the file as it is)"
         )
+    if image.colour_space not in ("grayscale", "YCbCr"):
+        raise UnsupportedJpeg(
+            f"{image.colour_space} image: JFIF holds only grayscale or YCbCr, and a JFIF header "
+            "would make decoders show wrong colours (use preserve mode to keep the file's own)"
+        )
     components = frame.components
     single = len(components) == 1
     if not single and sum(c.h * c.v for c in components) > 10:
@@ -170,6 +175,7 @@ def _dqt_segment(components: list[Component], quant_ids: list[int]) -> bytes:
 
 def write_preserved(image: JpegImage) -> bytes:
     frame = image.frame
+    _check_preservable(image)
     scans = iter(image.scans)
     max_category = _MAX_AC_CATEGORY[frame.precision]
     out = [image.leading]
@@ -185,6 +191,27 @@ def write_preserved(image: JpegImage) -> bytes:
             out.append(scan.tail)
     out.append(image.trailing)
     return b"".join(out)
+
+
+def _check_preservable(image: JpegImage) -> None:
+    """Preserve mode replays the file's own DQT and SOF segments, so it cannot
+    carry a model whose tables or frame size a pass has changed."""
+    if not image.segments:
+        raise UnsupportedJpeg("preserve mode needs an image read from a file")
+    sof = next(s for s in image.segments if s.marker == image.frame.marker)
+    if (sof.parsed.width, sof.parsed.height) != (image.width, image.height):
+        raise UnsupportedJpeg(
+            "preserve mode keeps the file's frame header, but a pass changed the image size "
+            "(write strict JFIF instead: drop --preserve)"
+        )
+    for c in image.components:
+        if c.source_quant_values is not None and not np.array_equal(
+            c.quant_values, c.source_quant_values
+        ):
+            raise UnsupportedJpeg(
+                "preserve mode keeps the file's quantization tables, but a pass changed "
+                f"component {c.component_id}'s (write strict JFIF instead: drop --preserve)"
+            )
 
 
 def _encode_scan_preserved(image: JpegImage, scan: Scan, max_category: int) -> bytes:
@@ -260,6 +287,11 @@ def _quant_table_ids(components: list[Component]) -> list[int]:
 
 def _quant_spec(qid: int, component: Component) -> dict:
     values = component.quant_values.reshape(64)[ZIGZAG_TO_NATURAL]
+    if values.min() == 0:
+        raise UnsupportedJpeg(
+            f"quantization table of component {component.component_id} has a zero entry, "
+            "which T.81 forbids"
+        )
     if values.max() > 255:
         raise UnsupportedJpeg(
             f"quantization table of component {component.component_id} has values above 255, "

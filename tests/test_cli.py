@@ -164,14 +164,14 @@ def test_transform_verifies_with_lepton(tmp_path):
 
 
 def test_lepton_rejection_exits_1_and_writes_nothing(tmp_path):
-    cmyk = next(p for p in FIXTURE_FILES if p.name.startswith("cmyk"))
+    wide = next(p for p in FIXTURE_FILES if p.name.startswith("baseline_411_h4v1"))
     out = tmp_path / "out.jpg"
-    result = run("transform", str(cmyk), str(out))
+    result = run("transform", str(wide), str(out))
     assert result.returncode == 1
-    assert "4 color channels" in result.stderr and not out.exists()
-    kept = run("transform", str(cmyk), str(out), "--keep-rejected")
+    assert "Sampling" in result.stderr and not out.exists()
+    kept = run("transform", str(wide), str(out), "--keep-rejected")
     assert kept.returncode == 1 and out.exists()
-    assert run("transform", str(cmyk), str(tmp_path / "n.jpg"), "--no-verify").returncode == 0
+    assert run("transform", str(wide), str(tmp_path / "n.jpg"), "--no-verify").returncode == 0
 
 
 def test_verify_command(tmp_path):

@@ -15,10 +15,11 @@ from test_decoder import libjpeg_components
 import jpegsurgeon
 from jpegsurgeon.errors import UnsupportedJpeg
 from jpegsurgeon.markers import Marker
+from jpegsurgeon.model import blank_image
 
 READABLE = [p for p in FIXTURE_FILES + CORPUS_FILES if p.name not in ARITHMETIC | TWELVE_BIT]
-# Strict baseline cannot hold 16-bit quantization tables.
-STRICT = [p for p in READABLE if "sof1" not in p.name]
+# Strict baseline JFIF cannot hold 16-bit quantization tables, nor CMYK.
+STRICT = [p for p in READABLE if "sof1" not in p.name and "cmyk" not in p.name]
 
 
 def segment_markers(data: bytes) -> list[int]:
@@ -55,8 +56,8 @@ def test_strict_output_keeps_the_input_density():
     photo = next(p for p in FIXTURE_FILES if p.name == "photo.jpg")
     image = jpegsurgeon.read(jpegsurgeon.write(jpegsurgeon.read(photo)))
     assert (image.jfif.units, image.jfif.x_density, image.jfif.y_density) == (1, 72, 72)
-    cmyk = next(p for p in FIXTURE_FILES if p.name.startswith("cmyk"))
-    image = jpegsurgeon.read(jpegsurgeon.write(jpegsurgeon.read(cmyk)))  # no JFIF in input
+    blank = blank_image(16, 16)  # a model with no JFIF header of its own
+    image = jpegsurgeon.read(jpegsurgeon.write(blank))
     assert (image.jfif.units, image.jfif.x_density, image.jfif.y_density) == (0, 1, 1)
 
 
@@ -158,3 +159,36 @@ def test_fill_bytes_between_segments_are_legal_and_preserved():
     assert jpegsurgeon.write(again, preserve=True) == padded
     for a, b in zip(image.components, again.components):
         np.testing.assert_array_equal(a.coefficients, b.coefficients)
+
+
+def test_strict_writer_refuses_colour_spaces_jfif_cannot_hold():
+    cmyk = next(p for p in FIXTURE_FILES if p.name.startswith("cmyk"))
+    image = jpegsurgeon.read(cmyk)
+    assert image.colour_space == "CMYK"
+    with pytest.raises(UnsupportedJpeg, match="CMYK image"):
+        jpegsurgeon.write(image)
+    assert jpegsurgeon.write(image, preserve=True) == cmyk.read_bytes()
+    rgb = blank_image(16, 16, ((1, 1), (1, 1), (1, 1)))
+    rgb.adobe_transform = 0  # as an Adobe APP14 marks components stored as RGB
+    with pytest.raises(UnsupportedJpeg, match="RGB image"):
+        jpegsurgeon.write(rgb)
+
+
+def test_preserve_refuses_what_a_pass_changed_in_tables_or_size():
+    from jpegsurgeon.passes import parse_spec, run_pipeline
+
+    photo = next(p for p in FIXTURE_FILES if p.name == "photo.jpg")
+    image = jpegsurgeon.read(photo)
+    for spec, what in (("requantize:quality=30", "quantization"), ("crop:geometry=64x64", "size")):
+        changed, _ = run_pipeline(image, [parse_spec(spec)], 0)
+        with pytest.raises(UnsupportedJpeg, match=what):
+            jpegsurgeon.write(changed, preserve=True)
+    signs, _ = run_pipeline(image, [parse_spec("randomize-signs")], 0)
+    assert len(jpegsurgeon.write(signs, preserve=True)) > 0  # tables and size kept: fine
+
+
+def test_zero_quantizer_is_refused():
+    image = blank_image(16, 16, ((1, 1),))
+    image.components[0].quant_values[3, 3] = 0
+    with pytest.raises(UnsupportedJpeg, match="zero entry"):
+        jpegsurgeon.write(image)
