@@ -599,10 +599,12 @@ def decode_scan(const uint8_t[::1] data, Py_ssize_t start, Py_ssize_t end, int k
                 tuple dc_tables, tuple ac_tables):
     """Decode one scan's entropy-coded data into the component arrays.
 
-    Returns (end of the last byte holding a decoded bit, insufficient data,
-    bad Huffman codes seen, restart markers out of place, the value of the
-    padding bits or -1 when none were seen, entropy-coded segments whose
-    padding is not all ones, MCUs decoded).
+    Returns a dict: end (just past the last byte holding a decoded bit),
+    insufficient (data ran out), bad_codes (invalid Huffman codes),
+    bad_restarts (restart markers missing or out of order), pad_bit (the
+    padding's last bit, -1 when none was seen), bad_padding (entropy-coded
+    segments not padded with ones), stray_bytes and fill_bytes (bytes and
+    extra FFs in front of restart markers), mcus (MCUs decoded).
     """
     cdef BitReader br
     cdef Layout lay
@@ -617,7 +619,8 @@ def decode_scan(const uint8_t[::1] data, Py_ssize_t start, Py_ssize_t end, int k
     cdef int m1 = -1 << al
     cdef int16_t* blk
     cdef int16_t* coef
-    cdef int64_t bad_restarts = 0, mcus_done = 0
+    cdef int64_t bad_restarts = 0, mcus_done = 0, stray_bytes = 0, fill_bytes = 0
+    cdef Py_ssize_t segment_end
     cdef bint any_insufficient = False
     cdef DecodeTable* tbl
 
@@ -651,9 +654,14 @@ def decode_scan(const uint8_t[::1] data, Py_ssize_t start, Py_ssize_t end, int k
                             pad_bit = padding_value(&br)
                         if not br.insufficient and not padding_is_ones(&br):
                             bad_padding += 1
+                        segment_end = data_end(&br, start, (br.nbits - br.padbits) // 8)
                         discard_bits(&br)
                         if not read_restart_marker(&br, next_restart):
                             bad_restarts += 1
+                        else:  # what lies between the data and the RSTn's own FF
+                            if br.marker_pos > segment_end:
+                                stray_bytes += br.marker_pos - segment_end
+                            fill_bytes += br.pos - 2 - br.marker_pos
                         next_restart = (next_restart + 1) & 7
                         last_dc[0] = last_dc[1] = last_dc[2] = last_dc[3] = 0
                         eobrun = 0
@@ -751,8 +759,17 @@ def decode_scan(const uint8_t[::1] data, Py_ssize_t start, Py_ssize_t end, int k
         pad_bit = padding_value(&br)
     if not br.insufficient and not padding_is_ones(&br):
         bad_padding += 1
-    return (data_end(&br, start, (br.nbits - br.padbits) // 8), bool(any_insufficient),
-            br.bad_codes, bad_restarts, pad_bit, bad_padding, mcus_done)
+    return {
+        "end": data_end(&br, start, (br.nbits - br.padbits) // 8),
+        "insufficient": bool(any_insufficient),
+        "bad_codes": br.bad_codes,
+        "bad_restarts": bad_restarts,
+        "pad_bit": pad_bit,
+        "bad_padding": bad_padding,
+        "stray_bytes": stray_bytes,
+        "fill_bytes": fill_bytes,
+        "mcus": mcus_done,
+    }
 
 
 cdef Py_ssize_t data_end(BitReader* br, Py_ssize_t start, int unread_bytes) noexcept nogil:
@@ -884,7 +901,7 @@ class EncodeError(ValueError):
 
 
 cdef struct Failure:
-    int kind   # 1: value too large for max_category, 2: symbol without a code
+    int kind   # 1: value too large for max_category, 2: symbol without a code, 3: DC difference too large
     int value  # the value or the symbol
 
 
@@ -893,8 +910,8 @@ cdef inline int dc_category(int16_t* blk, int* last_dc, int max_category, Failur
     cdef int size = bit_length(diff if diff >= 0 else -diff)
     last_dc[0] = blk[0]
     if size > max_category + 1:
-        fail.kind = 1
-        fail.value = blk[0]
+        fail.kind = 3
+        fail.value = diff
     return size
 
 
@@ -1061,6 +1078,8 @@ def encode_sequential_scan(tuple arrays, const int32_t[:, ::1] slots, int mcus_w
                 flush_bits(&b, pad_bit)
         if fail.kind == 1:
             raise EncodeError(f"coefficient {fail.value} is too large for this precision")
+        if fail.kind == 3:
+            raise EncodeError(f"DC difference {fail.value} is too large for this precision")
         if fail.kind == 2:
             raise EncodeError(f"Huffman table has no code for symbol 0x{fail.value:02X}")
         if out_of_memory:
@@ -1298,8 +1317,8 @@ def encode_progressive_scan(tuple arrays, const int32_t[:, ::1] slots, int mcus_
                             last_dc[comp] = shifted
                             size = bit_length(diff if diff >= 0 else -diff)
                             if size > max_category + 1:
-                                s.fail.kind = 1
-                                s.fail.value = value
+                                s.fail.kind = 3
+                                s.fail.value = diff
                                 break
                             emit_symbol(s, dc_codes[comp], dc_freq[comp], size)
                             emit_raw(s, <uint32_t>(diff if diff >= 0 else diff - 1), size)
@@ -1324,6 +1343,8 @@ def encode_progressive_scan(tuple arrays, const int32_t[:, ::1] slots, int mcus_
                         flush_bits(&s.b, pad_bit)
         if s.fail.kind == 1:
             raise EncodeError(f"coefficient {s.fail.value} is too large for this precision")
+        if s.fail.kind == 3:
+            raise EncodeError(f"DC difference {s.fail.value} is too large for this precision")
         if s.fail.kind == 2:
             raise EncodeError(f"Huffman table has no code for symbol 0x{s.fail.value:02X}")
         if out_of_memory:

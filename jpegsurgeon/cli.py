@@ -266,8 +266,7 @@ def transform(
             click.echo(f"pass {step['name']}: {changes}")
         state = "" if report["output_written"] else ", not written"
         click.echo(
-            f"{output_path}: {len(data)} bytes ({report['mode']}{state}), "
-            f"from {input_bytes} bytes"
+            f"{output_path}: {len(data)} bytes ({report['mode']}{state}), from {input_bytes} bytes"
         )
         if lepton is not None:
             click.echo(lepton.summary())

@@ -62,66 +62,61 @@ class _DecoderCache:
         return self._built[key]
 
 
+def scan_needs(kind: ScanKind) -> tuple[bool, bool]:
+    """Whether a scan of this kind codes with DC tables, and with AC tables."""
+    dc = kind in (ScanKind.SEQUENTIAL, ScanKind.DC_FIRST)
+    ac = kind in (ScanKind.SEQUENTIAL, ScanKind.AC_FIRST, ScanKind.AC_REFINE)
+    return dc, ac
+
+
+def scan_table(scan: Scan, table_class: int, table_id: int) -> HuffmanTable:
+    """The Huffman table a scan names, as defined when the scan began."""
+    table = scan.huffman_tables.get((table_class, table_id))
+    if table is None:
+        kind = "DC" if table_class == 0 else "AC"
+        raise JpegError(
+            f"scan uses {kind} Huffman table {table_id}, which is not defined", scan.header_offset
+        )
+    return table
+
+
 def decode(image: JpegImage, data: bytes) -> None:
     """Fill every component's coefficient array from the scans, in file order."""
     frame = image.frame
     cache = _DecoderCache()
     buffer = np.frombuffer(data, np.uint8)
-    for number, scan in enumerate(image.scans):
+    for number, scan in enumerate(image.scans, start=1):
         kind = scan_kind(frame, scan)
         slots, mcus_wide, mcus_high = scan_layout(frame, scan.component_indexes)
         arrays = tuple(
             frame.components[i].coefficients.reshape(-1, 64) for i in scan.component_indexes
         )
-        needs_dc = kind in (ScanKind.SEQUENTIAL, ScanKind.DC_FIRST)
-        needs_ac = kind in (ScanKind.SEQUENTIAL, ScanKind.AC_FIRST, ScanKind.AC_REFINE)
+        needs_dc, needs_ac = scan_needs(kind)
         dc_tables = tuple(
-            cache.get(_table(scan, 0, t, scan.header_offset)) if needs_dc else None
-            for t in scan.dc_table_ids
+            cache.get(scan_table(scan, 0, t)) if needs_dc else None for t in scan.dc_table_ids
         )
         ac_tables = tuple(
-            cache.get(_table(scan, 1, t, scan.header_offset)) if needs_ac else None
-            for t in scan.ac_table_ids
+            cache.get(scan_table(scan, 1, t)) if needs_ac else None for t in scan.ac_table_ids
         )
         end = scan.data_offset + scan.data_length
-        used_end, insufficient, bad_codes, bad_restarts, pad_bit, bad_padding, _ = (
-            _entropy.decode_scan(
-                buffer,
-                scan.data_offset,
-                end,
-                kind,
-                scan.ss,
-                scan.se,
-                scan.ah,
-                scan.al,
-                arrays,
-                slots,
-                mcus_wide,
-                mcus_high,
-                scan.restart_interval,
-                dc_tables,
-                ac_tables,
-            )
-        )
-        scan.insufficient_data = bool(insufficient)
-        scan.pad_bit = 1 if pad_bit < 0 else pad_bit
-        scan.segments_padded_with_zeros = bad_padding
-        scan.tail = data[used_end:end]
-        where = f"scan {number + 1}"
+        result = _entropy.decode_scan(
+            buffer, scan.data_offset, end, kind, scan.ss, scan.se, scan.ah, scan.al, arrays,
+            slots, mcus_wide, mcus_high, scan.restart_interval, dc_tables, ac_tables,
+        )  # fmt: skip
+        scan.insufficient_data = result["insufficient"]
+        scan.pad_bit = 1 if result["pad_bit"] < 0 else result["pad_bit"]
+        scan.segments_padded_with_zeros = result["bad_padding"]
+        scan.stray_bytes = result["stray_bytes"]
+        scan.fill_bytes = result["fill_bytes"]
+        scan.tail = data[result["end"] : end]
         problems = []
-        if insufficient:
+        if result["insufficient"]:
             image.truncated = True
-            problems.append(f"{where}: entropy-coded data ends early (premature end)")
-        if bad_codes:
-            problems.append(f"{where}: {bad_codes} invalid Huffman codes (corrupt data)")
-        if bad_restarts:
-            problems.append(f"{where}: {bad_restarts} restart markers missing or out of order")
-        image.warnings.extend(Notice("scan", scan.data_offset, p) for p in problems)
-
-
-def _table(scan: Scan, table_class: int, table_id: int, offset: int) -> HuffmanTable:
-    table = scan.huffman_tables.get((table_class, table_id))
-    if table is None:
-        kind = "DC" if table_class == 0 else "AC"
-        raise JpegError(f"scan uses {kind} Huffman table {table_id}, which is not defined", offset)
-    return table
+            problems.append("entropy-coded data ends early (premature end)")
+        if result["bad_codes"]:
+            problems.append(f"{result['bad_codes']} invalid Huffman codes (corrupt data)")
+        if result["bad_restarts"]:
+            problems.append(f"{result['bad_restarts']} restart markers missing or out of order")
+        image.warnings.extend(
+            Notice("scan", scan.data_offset, f"scan {number}: {p}") for p in problems
+        )

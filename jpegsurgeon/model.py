@@ -161,6 +161,8 @@ class Scan:
     huffman_tables: dict[tuple[int, int], HuffmanTable] = field(repr=False, default_factory=dict)
     pad_bit: int = 1  # value of the bits that pad the scan's last byte
     segments_padded_with_zeros: int = 0  # entropy-coded segments not padded with ones
+    stray_bytes: int = 0  # bytes between a restart interval's data and its RSTn
+    fill_bytes: int = 0  # extra FF bytes in front of RSTn markers
     tail: bytes = b""  # bytes after the last coded MCU (stray RSTn, garbage)
     insufficient_data: bool = False  # the data ran out before the last MCU
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _entropy
 from ._entropy import ScanKind
-from .decoder import scan_kind, scan_layout
+from .decoder import scan_kind, scan_layout, scan_needs, scan_table
 from .errors import JpegError, UnsupportedJpeg
 from .huffman import encode_arrays, optimal_table
 from .markers import Marker, stands_alone
@@ -130,7 +130,7 @@ def _original_tables(image: JpegImage) -> tuple[list[int], list[int], list[Huffm
             (0, scan.dc_table_ids[position]),
             (1, scan.ac_table_ids[position]),
         ):
-            table = _scan_table(scan, table_class, table_id)
+            table = scan_table(scan, table_class, table_id)
             if table not in chosen[table_class]:
                 chosen[table_class].append(table)
             ids[table_class].append(chosen[table_class].index(table))
@@ -219,13 +219,12 @@ def _encode_scan_preserved(image: JpegImage, scan: Scan, max_category: int) -> b
     slots, mcus_wide, mcus_high = scan_layout(frame, scan.component_indexes)
     arrays = tuple(frame.components[i].coefficients.reshape(-1, 64) for i in scan.component_indexes)
     kind = scan_kind(frame, scan)
-    needs_dc = kind in (ScanKind.SEQUENTIAL, ScanKind.DC_FIRST)
-    needs_ac = kind in (ScanKind.SEQUENTIAL, ScanKind.AC_FIRST, ScanKind.AC_REFINE)
+    needs_dc, needs_ac = scan_needs(kind)
     dc = tuple(
-        encode_arrays(_scan_table(scan, 0, t)) if needs_dc else None for t in scan.dc_table_ids
+        encode_arrays(scan_table(scan, 0, t)) if needs_dc else None for t in scan.dc_table_ids
     )
     ac = tuple(
-        encode_arrays(_scan_table(scan, 1, t)) if needs_ac else None for t in scan.ac_table_ids
+        encode_arrays(scan_table(scan, 1, t)) if needs_ac else None for t in scan.ac_table_ids
     )
     try:
         if kind == ScanKind.SEQUENTIAL:
@@ -262,13 +261,6 @@ def _encode(
         )  # fmt: skip
     except _entropy.EncodeError as error:
         raise JpegError(f"cannot write baseline JPEG: {error}") from None
-
-
-def _scan_table(scan: Scan, table_class: int, table_id: int) -> HuffmanTable:
-    table = scan.huffman_tables.get((table_class, table_id))
-    if table is None:
-        raise JpegError(f"scan's Huffman table {table_id} is not defined", scan.header_offset)
-    return table
 
 
 def _quant_table_ids(components: list[Component]) -> list[int]:

@@ -234,3 +234,17 @@ def test_a_file_that_kills_its_worker_is_a_finding_and_the_run_goes_on():
     failed = [r for r in reports if not r.compliant]
     assert [r.path for r in failed] == ["boom"]
     assert failed[0].findings[0].rule_id == "audit.crash"
+
+
+@pytest.mark.parametrize(
+    "inserted, rule_id",
+    [(bytes(range(1, 101)), "payload.stray-bytes"), (b"\xff" * 200, "payload.fill-bytes")],
+)
+def test_bytes_smuggled_in_front_of_a_restart_marker_are_found(inserted, rule_id):
+    path = next(p for p in FIXTURE_FILES if p.name.startswith("restart_1row"))
+    data = path.read_bytes()
+    first_rst = data.index(b"\xff\xd0")
+    smuggled = data[:first_rst] + inserted + data[first_rst:]
+    report = audit_bytes(smuggled, "jfif", lepton=False)
+    assert rule_id in {f.rule_id for f in report.findings}
+    assert not {f.rule_id for f in audit_bytes(data, "jfif", lepton=False).findings} & {rule_id}

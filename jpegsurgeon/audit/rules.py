@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..decoder import scan_kind, scan_needs
 from ..markers import Marker, is_app, is_frame, is_restart, marker_name
 from .facts import Facts
 
@@ -201,8 +202,7 @@ def _unused_tables(facts: Facts, settings: dict) -> list[Objection]:
     image = facts.image
     used = {("quantization table", c.quant_table_id) for c in image.components}
     for scan in image.scans:
-        needs_dc = scan.ss == 0 and scan.ah == 0
-        needs_ac = scan.se > 0 or not image.frame.progressive
+        needs_dc, needs_ac = scan_needs(scan_kind(image.frame, scan))
         if needs_dc:
             used |= {("DC Huffman table", t) for t in scan.dc_table_ids}
         if needs_ac:
@@ -214,9 +214,16 @@ def _unused_tables(facts: Facts, settings: dict) -> list[Objection]:
 
 @rule("payload.fill-bytes", "no runs of fill bytes between segments beyond a few")
 def _fill(facts: Facts, settings: dict) -> list[Objection]:
-    return [(s.offset - s.fill_before, f"{s.fill_before} fill bytes before "
-                                       f"{marker_name(s.marker)}")
-            for s in facts.segments if s.fill_before > settings["max_fill_bytes"]]  # fmt: skip
+    limit = settings["max_fill_bytes"]
+    found = [(s.offset - s.fill_before, f"{s.fill_before} fill bytes before "
+                                        f"{marker_name(s.marker)}")
+             for s in facts.segments if s.fill_before > limit]  # fmt: skip
+    if facts.image is not None:
+        found += [(scan.data_offset, f"scan {n}: {scan.fill_bytes} fill bytes before its "
+                                     "restart markers")
+                  for n, scan in enumerate(facts.image.scans, start=1)
+                  if scan.fill_bytes > limit]  # fmt: skip
+    return found
 
 
 @rule("payload.stray-bytes", "no bytes outside segments and scans, and none before SOI")
@@ -225,6 +232,9 @@ def _stray(facts: Facts, settings: dict) -> list[Objection]:
     if facts.image is not None:
         found += [(w.offset, w.message) for w in facts.image.warnings if w.kind == "stray"]
         for number, scan in enumerate(facts.image.scans, start=1):
+            if scan.stray_bytes:
+                found.append((scan.data_offset, f"scan {number}: {scan.stray_bytes} bytes in front "
+                                                "of its restart markers"))  # fmt: skip
             if scan.tail:
                 offset = scan.data_offset + scan.data_length - len(scan.tail)
                 found.append((offset, f"scan {number}: {len(scan.tail)} bytes after its last MCU"))
