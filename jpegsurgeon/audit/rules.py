@@ -8,7 +8,6 @@ business (see `profiles`).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -169,47 +168,77 @@ def _other_segments(facts: Facts, settings: dict) -> list[Objection]:
 # -- smuggled payload ---------------------------------------------------------
 
 
-def _table_definitions(facts: Facts) -> list[tuple[str, int, int]]:
-    """(kind, id, offset) for every table defined, in file order."""
-    found = []
-    for s in facts.segments:
-        if s.parsed is None or s.marker not in (Marker.DQT, Marker.DHT):
+@dataclass
+class _Definition:
+    kind: str  # "quantization table", "DC Huffman table" or "AC Huffman table"
+    table_id: int
+    offset: int
+    content: bytes
+    used: bool = False
+    duplicate_of: _Definition | None = None
+
+
+def _table_history(facts: Facts) -> list[_Definition]:
+    """Every table definition in file order, marked used when a scan (or, for a
+    quantization table, a component's first scan, where libjpeg latches it)
+    took it while it was in force, and linked to an earlier definition with
+    the same content that was still in force when it came."""
+    image = facts.image
+    history: list[_Definition] = []
+    current: dict[tuple[str, int], _Definition] = {}
+    latched: set[int] = set()
+    scans = iter(image.scans)
+    for segment in facts.segments:
+        if segment.marker == Marker.SOS:
+            scan = next(scans, None)
+            if scan is None:
+                break
+            needs_dc, needs_ac = scan_needs(scan_kind(image.frame, scan))
+            keys = [("DC Huffman table", t) for t in scan.dc_table_ids if needs_dc]
+            keys += [("AC Huffman table", t) for t in scan.ac_table_ids if needs_ac]
+            for index in scan.component_indexes:
+                if index not in latched:
+                    latched.add(index)
+                    keys.append(("quantization table", image.components[index].quant_table_id))
+            for key in keys:
+                if key in current:
+                    current[key].used = True
             continue
-        for spec in s.parsed.tables:
-            if s.marker == Marker.DQT:
-                found.append(("quantization table", spec.info.table_id, s.offset))
+        if segment.parsed is None or segment.marker not in (Marker.DQT, Marker.DHT):
+            continue
+        for spec in segment.parsed.tables:
+            if segment.marker == Marker.DQT:
+                kind, content = "quantization table", bytes(str(list(spec.entries)), "ascii")
             else:
-                kind = "DC" if spec.info.table_class == 0 else "AC"
-                found.append((f"{kind} Huffman table", spec.info.table_id, s.offset))
-    return found
+                kind = "DC Huffman table" if spec.info.table_class == 0 else "AC Huffman table"
+                content = bytes(spec.counts) + bytes(spec.symbols)
+            definition = _Definition(kind, spec.info.table_id, segment.offset, content)
+            definition.duplicate_of = next(
+                (d for d in current.values() if d.kind == kind and d.content == content), None
+            )
+            current[(kind, spec.info.table_id)] = definition
+            history.append(definition)
+    return history
 
 
-@rule("payload.duplicate-table", "no table is defined twice with the same id")
+@rule("payload.duplicate-table", "no table is defined again while the same table is in force")
 def _duplicate_tables(facts: Facts, settings: dict) -> list[Objection]:
-    seen = Counter()
-    found = []
-    for kind, table_id, offset in _table_definitions(facts):
-        seen[(kind, table_id)] += 1
-        if seen[(kind, table_id)] == 2:
-            found.append((offset, f"{kind} {table_id} is defined again"))
-    return found
+    if (found := _structural(facts)) is not None:
+        return found
+    return [
+        (d.offset, f"{d.kind} {d.table_id} repeats {d.duplicate_of.kind} "
+                   f"{d.duplicate_of.table_id}, defined at offset {d.duplicate_of.offset}")
+        for d in _table_history(facts) if d.duplicate_of is not None
+    ]  # fmt: skip
 
 
-@rule("payload.unused-table", "every table defined is used by the frame or a scan")
+@rule("payload.unused-table", "every table defined is used by a scan while it is in force")
 def _unused_tables(facts: Facts, settings: dict) -> list[Objection]:
     if (found := _structural(facts)) is not None:
         return found
-    image = facts.image
-    used = {("quantization table", c.quant_table_id) for c in image.components}
-    for scan in image.scans:
-        needs_dc, needs_ac = scan_needs(scan_kind(image.frame, scan))
-        if needs_dc:
-            used |= {("DC Huffman table", t) for t in scan.dc_table_ids}
-        if needs_ac:
-            used |= {("AC Huffman table", t) for t in scan.ac_table_ids}
-    return [(offset, f"{kind} {table_id} is never used")
-            for kind, table_id, offset in _table_definitions(facts)
-            if (kind, table_id) not in used]  # fmt: skip
+    return [(d.offset, f"{d.kind} {d.table_id} is never used before it is replaced or the "
+                       "image ends")
+            for d in _table_history(facts) if not d.used]  # fmt: skip
 
 
 @rule("payload.fill-bytes", "no runs of fill bytes between segments beyond a few")
