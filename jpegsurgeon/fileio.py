@@ -15,6 +15,16 @@ def same_file(a: str, b: str) -> bool:
         return False
 
 
+def _mode_for(path: str) -> int:
+    """The replaced file's permissions, or what the umask gives a new file."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def write_atomic(path: str, data: bytes) -> None:
     """Write to a temporary file beside `path`, fsync, then rename over it.
 
@@ -33,7 +43,7 @@ def write_atomic(path: str, data: bytes) -> None:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        os.chmod(temporary, 0o644)
+        os.chmod(temporary, _mode_for(path))
         os.replace(temporary, path)
     except BaseException as error:
         try:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .markers import FRAME_KIND, PROGRESSIVE_FRAMES, Marker
+from .markers import FRAME_KIND, PROGRESSIVE_FRAMES, Marker, stands_alone
 
 # Zigzag position -> natural (row-major) index inside an 8x8 block (T.81 Figure A.6).
 ZIGZAG_TO_NATURAL = np.array(
@@ -51,10 +51,7 @@ class Segment:
     @property
     def size(self) -> int:
         """Bytes the segment occupies: marker, length field and payload."""
-        return 2 if self.marker in _STANDALONE else 4 + len(self.payload)
-
-
-_STANDALONE = frozenset({Marker.SOI, Marker.EOI, Marker.TEM, *range(0xD0, 0xD8)})
+        return 2 if stands_alone(self.marker) else 4 + len(self.payload)
 
 
 @dataclass
@@ -177,7 +174,6 @@ class JpegImage:
     restart_interval: int = 0  # first one in force for a scan
     jfif: Jfif | None = None
     adobe_transform: int | None = None  # from an APP14 "Adobe" segment
-    leading: bytes = b""  # bytes before SOI (none in a valid file)
     trailing: bytes = b""  # bytes after EOI
     truncated: bool = False  # the file ends before EOI or a scan's data ran out
     has_eoi: bool = True

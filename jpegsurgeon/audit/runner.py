@@ -20,7 +20,9 @@ from .profiles import PROFILES
 
 
 def walk(paths: list[str], recursive: bool, missing: list[str]) -> Iterator[str]:
-    """Files named, and files inside directories named (all levels with recursive)."""
+    """Files named, and files inside directories named (all levels with
+    recursive).  Paths that are neither a file nor a directory go to `missing`
+    with the reason."""
     for path in paths:
         if os.path.isfile(path):
             yield path
@@ -32,8 +34,10 @@ def walk(paths: list[str], recursive: bool, missing: list[str]) -> Iterator[str]
             else:
                 with os.scandir(path) as entries:
                     yield from sorted(e.path for e in entries if e.is_file())
+        elif os.path.exists(path):
+            missing.append(f"{path}: not a regular file or a directory")
         else:
-            missing.append(path)
+            missing.append(f"{path}: no such file or directory")
 
 
 class Progress:
@@ -75,8 +79,10 @@ def run_audit(
     """Audit every file under `paths`; returns the exit code (0, 1 or 2)."""
     missing: list[str] = []
     files = list(walk(paths, recursive, missing))
-    for path in missing:
-        print(f"jpegsurgeon: error: {path}: no such file or directory", file=sys.stderr)
+    for problem in missing:
+        print(f"jpegsurgeon: error: {problem}", file=sys.stderr)
+    if not files and not missing:
+        print("jpegsurgeon: warning: no files to audit under the paths given", file=sys.stderr)
     jobs = jobs or os.cpu_count() or 1
     work = partial(audit_path, profile=profile, lepton=lepton, cycles=cycles,
                    limits=limits)  # fmt: skip
@@ -86,8 +92,9 @@ def run_audit(
     _consume(results, reports, progress, output)
     progress.close()
     _summarize(reports, profile, lepton, output)
-    if missing:
-        return 2
+    unreadable = any(f.rule_id == "structure.read" for r in reports for f in r.findings)
+    if missing or unreadable:
+        return 2  # a path that cannot be read at all
     return 0 if all(r.compliant for r in reports) else 1
 
 

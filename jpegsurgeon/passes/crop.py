@@ -18,7 +18,7 @@ _GEOMETRY = re.compile(r"^(\d+)x(\d+)(?:\+(\d+)\+(\d+))?$")
     "crop",
     Parameter("geometry", str, "", "WxH+X+Y in pixels, as jpegtran -crop takes it"),
 )
-def crop(image: JpegImage, rng: np.random.Generator, geometry: str):
+def crop(image: JpegImage, rng: np.random.Generator, geometry: str) -> tuple[JpegImage, dict]:
     """Crop losslessly on block boundaries, like jpegtran -crop WxH+X+Y.
 
     The top-left corner moves up and left to the nearest MCU boundary (8 or

@@ -29,7 +29,9 @@ def _size_at(image: JpegImage, rng: np.random.Generator, scale: float) -> tuple[
     Parameter("min", int, CHALLENGE_MIN, "smallest acceptable strict output, in bytes"),
     Parameter("max", int, CHALLENGE_MAX, "largest acceptable strict output, in bytes"),
 )
-def fit_size(image: JpegImage, rng: np.random.Generator, min: int, max: int):  # noqa: A002
+def fit_size(
+    image: JpegImage, rng: np.random.Generator, min: int, max: int
+) -> tuple[JpegImage, dict]:  # noqa: A002
     """Requantize by the scale that brings the strict output into a byte window.
 
     Searches the factor of `requantize scale=F` (coarser tables shrink the

@@ -17,7 +17,9 @@ PLANS = ("per-class", "shared", "original")
     "rebuild-huffman",
     Parameter("tables", str, "per-class", "per-class, shared, or original (keep the input's)"),
 )
-def rebuild_huffman(image: JpegImage, rng: np.random.Generator, tables: str):
+def rebuild_huffman(
+    image: JpegImage, rng: np.random.Generator, tables: str
+) -> tuple[JpegImage, dict]:
     """Choose the Huffman tables of the strict output: optimal for the data or the input's.
 
     per-class (the default of strict output) builds optimal tables (T.81 K.2),

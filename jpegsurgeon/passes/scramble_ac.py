@@ -34,7 +34,7 @@ def _groups(high: int, wide: int, scope: str) -> list[tuple[slice, slice]]:
     "scramble-ac",
     Parameter("scope", str, "component", "component, row, or tile:N (N x N blocks)"),
 )
-def scramble_ac(image: JpegImage, rng: np.random.Generator, scope: str):
+def scramble_ac(image: JpegImage, rng: np.random.Generator, scope: str) -> tuple[JpegImage, dict]:
     """Permute whole AC vectors among the blocks of each component; DC stays put.
 
     The 63 AC coefficients of each visible block move, as one vector, to
