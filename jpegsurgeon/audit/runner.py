@@ -58,7 +58,9 @@ class Progress:
         if self.enabled and (now - self.shown > 0.1 or self.done == self.total):
             self.shown = now
             rate = self.bytes / 1e6 / max(now - self.started, 1e-9)
-            sys.stderr.write(f"\raudited {self.done}/{self.total} files, {rate:.1f} MB/s ")
+            filled = self.done * 30 // max(self.total, 1)
+            bar = "#" * filled + "-" * (30 - filled)
+            sys.stderr.write(f"\r[{bar}] {self.done}/{self.total} files, {rate:.1f} MB/s ")
             sys.stderr.flush()
 
     def close(self) -> None:
