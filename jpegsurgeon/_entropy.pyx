@@ -19,7 +19,7 @@ Python hands in plain arrays; nothing in the loops touches a Python object.
 
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
-from libc.string cimport memchr, memcpy
+from libc.string cimport memchr, memcpy, memset
 
 cdef extern from *:
     """
@@ -1352,4 +1352,369 @@ def encode_progressive_scan(tuple arrays, const int32_t[:, ::1] slots, int mcus_
         return bytes(s.buf[:s.b.out - s.buf])
     finally:
         free(s.buf)
+        free(s)
+
+
+# ------------------------------------------------------- arithmetic decoding
+
+# T.81 Table D.2: the probability estimation state machine.  Each row is
+# (Qe, next index after an LPS, next index after an MPS, switch MPS sense);
+# a last row of fixed probability 0.5 serves the bits T.81 codes that way.
+_STATES = [
+    (0x5A1D, 1, 1, 1), (0x2586, 14, 2, 0), (0x1114, 16, 3, 0), (0x080B, 18, 4, 0),
+    (0x03D8, 20, 5, 0), (0x01DA, 23, 6, 0), (0x00E5, 25, 7, 0), (0x006F, 28, 8, 0),
+    (0x0036, 30, 9, 0), (0x001A, 33, 10, 0), (0x000D, 35, 11, 0), (0x0006, 9, 12, 0),
+    (0x0003, 10, 13, 0), (0x0001, 12, 13, 0), (0x5A7F, 15, 15, 1), (0x3F25, 36, 16, 0),
+    (0x2CF2, 38, 17, 0), (0x207C, 39, 18, 0), (0x17B9, 40, 19, 0), (0x1182, 42, 20, 0),
+    (0x0CEF, 43, 21, 0), (0x09A1, 45, 22, 0), (0x072F, 46, 23, 0), (0x055C, 48, 24, 0),
+    (0x0406, 49, 25, 0), (0x0303, 51, 26, 0), (0x0240, 52, 27, 0), (0x01B1, 54, 28, 0),
+    (0x0144, 56, 29, 0), (0x00F5, 57, 30, 0), (0x00B7, 59, 31, 0), (0x008A, 60, 32, 0),
+    (0x0068, 62, 33, 0), (0x004E, 63, 34, 0), (0x003B, 32, 35, 0), (0x002C, 33, 9, 0),
+    (0x5AE1, 37, 37, 1), (0x484C, 64, 38, 0), (0x3A0D, 65, 39, 0), (0x2EF1, 67, 40, 0),
+    (0x261F, 68, 41, 0), (0x1F33, 69, 42, 0), (0x19A8, 70, 43, 0), (0x1518, 72, 44, 0),
+    (0x1177, 73, 45, 0), (0x0E74, 74, 46, 0), (0x0BFB, 75, 47, 0), (0x09F8, 77, 48, 0),
+    (0x0861, 78, 49, 0), (0x0706, 79, 50, 0), (0x05CD, 48, 51, 0), (0x04DE, 50, 52, 0),
+    (0x040F, 50, 53, 0), (0x0363, 51, 54, 0), (0x02D4, 52, 55, 0), (0x025C, 53, 56, 0),
+    (0x01F8, 54, 57, 0), (0x01A4, 55, 58, 0), (0x0160, 56, 59, 0), (0x0125, 57, 60, 0),
+    (0x00F6, 58, 61, 0), (0x00CB, 59, 62, 0), (0x00AB, 61, 63, 0), (0x008F, 61, 32, 0),
+    (0x5B12, 65, 65, 1), (0x4D04, 80, 66, 0), (0x412C, 81, 67, 0), (0x37D8, 82, 68, 0),
+    (0x2FE8, 83, 69, 0), (0x293C, 84, 70, 0), (0x2379, 86, 71, 0), (0x1EDF, 87, 72, 0),
+    (0x1AA9, 87, 73, 0), (0x174E, 72, 74, 0), (0x1424, 72, 75, 0), (0x119C, 74, 76, 0),
+    (0x0F6B, 74, 77, 0), (0x0D51, 75, 78, 0), (0x0BB6, 77, 79, 0), (0x0A40, 77, 48, 0),
+    (0x5832, 80, 81, 1), (0x4D1C, 88, 82, 0), (0x438E, 89, 83, 0), (0x3BDD, 90, 84, 0),
+    (0x34EE, 91, 85, 0), (0x2EAE, 92, 86, 0), (0x299A, 93, 87, 0), (0x2516, 86, 71, 0),
+    (0x5570, 88, 89, 1), (0x4CA9, 95, 90, 0), (0x44D9, 96, 91, 0), (0x3E22, 97, 92, 0),
+    (0x3824, 99, 93, 0), (0x32B4, 99, 94, 0), (0x2E17, 93, 86, 0), (0x56A8, 95, 96, 1),
+    (0x4F46, 101, 97, 0), (0x47E5, 102, 98, 0), (0x41CF, 103, 99, 0), (0x3C3D, 104, 100, 0),
+    (0x375E, 99, 93, 0), (0x5231, 105, 102, 0), (0x4C0F, 106, 103, 0), (0x4639, 107, 104, 0),
+    (0x415E, 103, 99, 0), (0x5627, 105, 106, 1), (0x50E7, 108, 107, 0), (0x4B85, 109, 103, 0),
+    (0x5597, 110, 109, 0), (0x504F, 111, 107, 0), (0x5A10, 110, 111, 1), (0x5522, 112, 109, 0),
+    (0x59EB, 112, 111, 1), (0x5A1D, 113, 113, 0),
+]
+cdef enum:
+    FIXED_STATE = 113  # probability 0.5, never adapted
+cdef uint16_t QE[114]
+cdef uint8_t NEXT_LPS[114]
+cdef uint8_t NEXT_MPS[114]
+cdef uint8_t SWITCH[114]
+for _i, (_qe, _lps, _mps, _switch) in enumerate(_STATES):
+    QE[_i] = _qe
+    NEXT_LPS[_i] = _lps
+    NEXT_MPS[_i] = _mps
+    SWITCH[_i] = _switch
+
+
+cdef struct Arithmetic:
+    # T.81 D.2 decoder registers, as libjpeg keeps them: C holds the code
+    # base and the unread input bits, split at a moving point CT.
+    BitReader src   # only its byte position and marker state are used
+    int64_t c
+    int64_t a
+    int ct          # -16 before the first two bytes; -1 after corrupt data
+    uint8_t dc_stats[4][64]   # statistics bins: MPS sense << 7 | state index
+    uint8_t ac_stats[4][256]
+    uint8_t fixed
+    int dc_l[4]     # DC conditioning bounds (DAC), per table
+    int dc_u[4]
+    int ac_k[4]     # AC conditioning: the Kx split, per table
+
+
+cdef inline int arithmetic_byte(BitReader* br) noexcept nogil:
+    """Next data byte, zeros once a marker (or the end) is reached: T.81
+    lets arithmetic decoding run on past the end of its data."""
+    cdef int data
+    cdef Py_ssize_t first
+    if br.marker:
+        return 0
+    if br.pos >= br.end:
+        br.marker = EOI
+        br.marker_pos = br.end
+        return 0
+    data = br.data[br.pos]
+    if data != 0xFF:
+        br.pos += 1
+        return data
+    first = br.pos
+    br.pos += 1
+    while br.pos < br.end and br.data[br.pos] == 0xFF:
+        br.pos += 1
+    if br.pos < br.end and br.data[br.pos] == 0:
+        br.pos += 1
+        return 0xFF
+    br.marker = br.data[br.pos] if br.pos < br.end else EOI
+    br.marker_pos = first
+    return 0
+
+
+cdef inline int arithmetic_decode(Arithmetic* s, uint8_t* bin) noexcept nogil:
+    """Decode one binary decision with the statistics in `bin` (T.81 D.2.4-D.2.6)."""
+    cdef int64_t qe, boundary
+    cdef int state, mps
+    while s.a < 0x8000:  # renormalize, reading bytes as they are needed
+        s.ct -= 1
+        if s.ct < 0:
+            s.c = (s.c << 8) | arithmetic_byte(&s.src)
+            s.ct += 8
+            if s.ct < 0:
+                s.ct += 1
+                if s.ct == 0:  # the first two bytes are in: start the interval
+                    s.a = 0x8000
+        s.a <<= 1
+    state = bin[0] & 0x7F
+    mps = bin[0] >> 7
+    qe = QE[state]
+    s.a -= qe
+    boundary = s.a << s.ct
+    if s.c >= boundary:  # the lower sub-interval, of size Qe
+        s.c -= boundary
+        if s.a < qe:  # Qe is the larger part: this is the MPS after all
+            s.a = qe
+            bin[0] = (mps << 7) | NEXT_MPS[state]
+            return mps
+        s.a = qe
+        bin[0] = ((mps ^ SWITCH[state]) << 7) | NEXT_LPS[state]
+        return mps ^ 1
+    if s.a < 0x8000:
+        if s.a < qe:  # conditional exchange: the LPS
+            bin[0] = ((mps ^ SWITCH[state]) << 7) | NEXT_LPS[state]
+            return mps ^ 1
+        bin[0] = (mps << 7) | NEXT_MPS[state]
+    return mps
+
+
+cdef inline void arithmetic_reset(Arithmetic* s) noexcept nogil:
+    s.c = 0
+    s.a = 0
+    s.ct = -16
+
+
+cdef inline int decode_magnitude(Arithmetic* s, int m, uint8_t* st) noexcept nogil:
+    """T.81 F.23 and F.24: climb the category ladder from `st` starting at
+    magnitude bit m, then read the bits below the top one.  Returns |v| - 1,
+    or -1 past category 15 (corrupt data)."""
+    cdef int v
+    while arithmetic_decode(s, st):
+        m <<= 1
+        if m == 0x8000:
+            return -1
+        st += 1
+    v = m
+    st += 14
+    m >>= 1
+    while m:
+        if arithmetic_decode(s, st):
+            v |= m
+        m >>= 1
+    return v
+
+
+cdef inline int decode_dc_difference(Arithmetic* s, int table, int* context) noexcept nogil:
+    """T.81 F.19: one DC difference, updating the component's conditioning
+    context; sets ct to -1 on corrupt data."""
+    cdef uint8_t* st = &s.dc_stats[table][context[0]]
+    cdef int sign, m, v
+    if arithmetic_decode(s, st) == 0:
+        context[0] = 0
+        return 0
+    sign = arithmetic_decode(s, st + 1)
+    st += 2 + sign
+    if arithmetic_decode(s, st) == 0:
+        m = 0
+        v = 0
+    else:
+        v = decode_magnitude(s, 1, &s.dc_stats[table][20])
+        if v < 0:
+            s.ct = -1
+            return 0
+        m = 1
+        while (m << 1) <= v:
+            m <<= 1
+    # F.1.4.4.1.2: the next block's context from this difference's category
+    if m < ((1 << s.dc_l[table]) >> 1):
+        context[0] = 0
+    elif m > ((1 << s.dc_u[table]) >> 1):
+        context[0] = 12 + sign * 4
+    else:
+        context[0] = 4 + sign * 4
+    v += 1
+    return -v if sign else v
+
+
+cdef inline int decode_ac_value(Arithmetic* s, int table, int k, uint8_t* st) noexcept nogil:
+    """T.81 F.21-F.24 for an AC coefficient known to be nonzero; `st` points
+    at its position's bins.  Returns 0 and sets ct to -1 on corrupt data."""
+    cdef int sign = arithmetic_decode(s, &s.fixed)
+    cdef int v
+    st += 2
+    if arithmetic_decode(s, st) == 0:
+        v = 0
+    elif arithmetic_decode(s, st) == 0:
+        v = 1
+    else:
+        v = decode_magnitude(s, 2, &s.ac_stats[table][189 if k <= s.ac_k[table] else 217])
+        if v < 0:
+            s.ct = -1
+            return 0
+    v += 1
+    return -v if sign else v
+
+
+cdef inline int decode_ac_band(Arithmetic* s, int16_t* blk, int table, int ss, int se,
+                               int al) noexcept nogil:
+    """T.81 F.20 over zigzag positions ss..se (a whole sequential block, or a
+    progressive first scan's band).  Returns nonzero on corrupt data."""
+    cdef int k = ss, v
+    cdef uint8_t* st
+    while k <= se:
+        st = &s.ac_stats[table][3 * (k - 1)]
+        if arithmetic_decode(s, st):  # end of block
+            return 0
+        while arithmetic_decode(s, st + 1) == 0:  # a zero coefficient
+            st += 3
+            k += 1
+            if k > se:
+                s.ct = -1
+                return 1
+        v = decode_ac_value(s, table, k, st)
+        if s.ct == -1:
+            return 1
+        blk[ZZ[k]] = <int16_t>(v * (1 << al))
+        k += 1
+    return 0
+
+
+cdef inline int decode_ac_refinement(Arithmetic* s, int16_t* blk, int table, int ss, int se,
+                                     int al) noexcept nogil:
+    """T.81 G.1.3.3: one more bit for coefficients already nonzero, and the
+    coefficients that become nonzero now.  Nonzero on corrupt data."""
+    cdef int p1 = 1 << al
+    cdef int m1 = -1 << al
+    cdef int k, last_nonzero
+    cdef uint8_t* st
+    cdef int16_t* coef
+    last_nonzero = se
+    while last_nonzero > 0 and blk[ZZ[last_nonzero]] == 0:
+        last_nonzero -= 1
+    k = ss
+    while k <= se:
+        st = &s.ac_stats[table][3 * (k - 1)]
+        if k > last_nonzero and arithmetic_decode(s, st):  # end of block
+            return 0
+        while True:
+            coef = blk + ZZ[k]
+            if coef[0] != 0:
+                if arithmetic_decode(s, st + 2):
+                    coef[0] = <int16_t>(coef[0] + (m1 if coef[0] < 0 else p1))
+                break
+            if arithmetic_decode(s, st + 1):
+                coef[0] = <int16_t>(m1 if arithmetic_decode(s, &s.fixed) else p1)
+                break
+            st += 3
+            k += 1
+            if k > se:
+                s.ct = -1
+                return 1
+        k += 1
+    return 0
+
+
+def decode_arithmetic_scan(const uint8_t[::1] data, Py_ssize_t start, Py_ssize_t end, int kind,
+                           int ss, int se, int ah, int al, tuple arrays,
+                           const int32_t[:, ::1] slots, int mcus_wide, int mcus_high,
+                           int restart_interval, const int32_t[::1] dc_ids,
+                           const int32_t[::1] ac_ids, const int32_t[::1] conditioning):
+    """Decode one arithmetic-coded scan (SOF9/SOF10) into the component arrays,
+    following T.81 Annex D, F.1.4 and G.1.3 as libjpeg's jdarith.c does.
+
+    dc_ids/ac_ids give each scan component's table; `conditioning` holds
+    the DAC values in force: DC L for tables 0-3, DC U for 0-3, AC Kx for 0-3.
+    Returns a dict with the same keys as decode_scan.
+    """
+    cdef Layout lay
+    cdef Arithmetic* s
+    cdef int last_dc[4]
+    cdef int context[4]
+    cdef int mrow, mcol, slot, comp, i, restarts_to_go = restart_interval, next_restart = 0
+    cdef int64_t corrupt = 0, bad_restarts = 0, mcus_done = 0
+    cdef int16_t* blk
+    cdef bint uses_dc = kind == SEQUENTIAL or kind == DC_FIRST
+    cdef bint uses_ac = kind == SEQUENTIAL or kind == AC_FIRST or kind == AC_REFINE
+    cdef int p1 = 1 << al
+
+    make_layout(&lay, arrays, slots)
+    for i in range(dc_ids.shape[0]):
+        if not (0 <= dc_ids[i] < 4 and 0 <= ac_ids[i] < 4):
+            raise ValueError("arithmetic coding table ids must be 0..3")
+    s = <Arithmetic*>malloc(sizeof(Arithmetic))
+    if s == NULL:
+        raise MemoryError()
+    memset(s, 0, sizeof(Arithmetic))
+    s.src.data = &data[0]
+    s.src.pos = start
+    s.src.end = end
+    s.src.marker_pos = end
+    for i in range(4):
+        s.dc_l[i] = conditioning[i]
+        s.dc_u[i] = conditioning[4 + i]
+        s.ac_k[i] = conditioning[8 + i]
+    s.fixed = FIXED_STATE
+    arithmetic_reset(s)
+    last_dc[0] = last_dc[1] = last_dc[2] = last_dc[3] = 0
+    context[0] = context[1] = context[2] = context[3] = 0
+    try:
+        with nogil:
+            for mrow in range(mcus_high):
+                for mcol in range(mcus_wide):
+                    if restart_interval:
+                        if restarts_to_go == 0:
+                            if not read_restart_marker(&s.src, next_restart):
+                                bad_restarts += 1
+                            next_restart = (next_restart + 1) & 7
+                            for i in range(4):  # fresh statistics for the new interval
+                                if uses_dc:
+                                    memset(s.dc_stats[i], 0, 64)
+                                if uses_ac:
+                                    memset(s.ac_stats[i], 0, 256)
+                                last_dc[i] = 0
+                                context[i] = 0
+                            arithmetic_reset(s)
+                            restarts_to_go = restart_interval
+                        restarts_to_go -= 1
+                    if s.ct == -1 and kind != DC_REFINE:
+                        continue  # after corrupt data, libjpeg leaves the interval as it is
+                    mcus_done += 1
+                    for slot in range(lay.nslots):
+                        blk = block_at(&lay, slot, mrow, mcol)
+                        comp = lay.comp[slot]
+                        if kind == SEQUENTIAL or kind == DC_FIRST:
+                            last_dc[comp] += decode_dc_difference(s, dc_ids[comp], &context[comp])
+                            if s.ct == -1:
+                                corrupt += 1
+                                break
+                            blk[0] = <int16_t>(last_dc[comp] * (1 << al))
+                            if kind == SEQUENTIAL and decode_ac_band(s, blk, ac_ids[comp], 1, 63, 0):
+                                corrupt += 1
+                                break
+                        elif kind == DC_REFINE:
+                            if arithmetic_decode(s, &s.fixed):
+                                blk[0] = <int16_t>(blk[0] | p1)
+                        elif kind == AC_FIRST:
+                            if decode_ac_band(s, blk, ac_ids[comp], ss, se, al):
+                                corrupt += 1
+                                break
+                        elif decode_ac_refinement(s, blk, ac_ids[comp], ss, se, al):
+                            corrupt += 1
+                            break
+        return {
+            "end": s.src.marker_pos if s.src.marker else s.src.pos,
+            "insufficient": bool(s.src.marker == EOI and s.src.marker_pos >= data.shape[0]),
+            "bad_codes": corrupt,
+            "bad_restarts": bad_restarts,
+            "pad_bit": -1,
+            "bad_padding": 0,
+            "stray_bytes": 0,
+            "fill_bytes": 0,
+            "mcus": mcus_done,
+        }
+    finally:
         free(s)

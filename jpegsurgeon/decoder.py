@@ -91,18 +91,28 @@ def decode(image: JpegImage, data: bytes) -> None:
         arrays = tuple(
             frame.components[i].coefficients.reshape(-1, 64) for i in scan.component_indexes
         )
-        needs_dc, needs_ac = scan_needs(kind)
-        dc_tables = tuple(
-            cache.get(scan_table(scan, 0, t)) if needs_dc else None for t in scan.dc_table_ids
-        )
-        ac_tables = tuple(
-            cache.get(scan_table(scan, 1, t)) if needs_ac else None for t in scan.ac_table_ids
-        )
         end = scan.data_offset + scan.data_length
-        result = _entropy.decode_scan(
-            buffer, scan.data_offset, end, kind, scan.ss, scan.se, scan.ah, scan.al, arrays,
-            slots, mcus_wide, mcus_high, scan.restart_interval, dc_tables, ac_tables,
-        )  # fmt: skip
+        if frame.arithmetic:
+            if max(scan.dc_table_ids + scan.ac_table_ids) > 3:
+                raise JpegError("scan names an arithmetic coding table above 3", scan.header_offset)
+            result = _entropy.decode_arithmetic_scan(
+                buffer, scan.data_offset, end, kind, scan.ss, scan.se, scan.ah, scan.al, arrays,
+                slots, mcus_wide, mcus_high, scan.restart_interval,
+                np.array(scan.dc_table_ids, np.int32), np.array(scan.ac_table_ids, np.int32),
+                np.array(scan.conditioning, np.int32),
+            )  # fmt: skip
+        else:
+            needs_dc, needs_ac = scan_needs(kind)
+            dc_tables = tuple(
+                cache.get(scan_table(scan, 0, t)) if needs_dc else None for t in scan.dc_table_ids
+            )
+            ac_tables = tuple(
+                cache.get(scan_table(scan, 1, t)) if needs_ac else None for t in scan.ac_table_ids
+            )
+            result = _entropy.decode_scan(
+                buffer, scan.data_offset, end, kind, scan.ss, scan.se, scan.ah, scan.al, arrays,
+                slots, mcus_wide, mcus_high, scan.restart_interval, dc_tables, ac_tables,
+            )  # fmt: skip
         scan.insufficient_data = result["insufficient"]
         scan.pad_bit = 1 if result["pad_bit"] < 0 else result["pad_bit"]
         scan.segments_padded_with_zeros = result["bad_padding"]
@@ -114,7 +124,8 @@ def decode(image: JpegImage, data: bytes) -> None:
             image.truncated = True
             problems.append("entropy-coded data ends early (premature end)")
         if result["bad_codes"]:
-            problems.append(f"{result['bad_codes']} invalid Huffman codes (corrupt data)")
+            code = "arithmetic" if frame.arithmetic else "Huffman"
+            problems.append(f"{result['bad_codes']} invalid {code} codes (corrupt data)")
         if result["bad_restarts"]:
             problems.append(f"{result['bad_restarts']} restart markers missing or out of order")
         image.warnings.extend(

@@ -80,7 +80,7 @@ class Marker(enum.IntEnum):
     TEM = 0x01  # temporary private use in arithmetic coding
 
 
-SUPPORTED_FRAMES = frozenset({Marker.SOF0, Marker.SOF1, Marker.SOF2})
+SUPPORTED_FRAMES = frozenset({Marker.SOF0, Marker.SOF1, Marker.SOF2, Marker.SOF9, Marker.SOF10})
 PROGRESSIVE_FRAMES = frozenset({Marker.SOF2, Marker.SOF6, Marker.SOF10, Marker.SOF14})
 ARITHMETIC_FRAMES = frozenset(
     {Marker.SOF9, Marker.SOF10, Marker.SOF11, Marker.SOF13, Marker.SOF14, Marker.SOF15}

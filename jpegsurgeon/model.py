@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .markers import FRAME_KIND, PROGRESSIVE_FRAMES, Marker, stands_alone
+from .markers import ARITHMETIC_FRAMES, FRAME_KIND, PROGRESSIVE_FRAMES, Marker, stands_alone
 
 # Zigzag position -> natural (row-major) index inside an 8x8 block (T.81 Figure A.6).
 ZIGZAG_TO_NATURAL = np.array(
@@ -108,7 +108,7 @@ class Component:
 
 @dataclass
 class Frame:
-    marker: int  # SOF0, SOF1 or SOF2
+    marker: int  # SOF0, SOF1, SOF2, SOF9 or SOF10
     precision: int  # bits per sample, 8 or 12
     width: int
     height: int
@@ -121,6 +121,10 @@ class Frame:
     @property
     def progressive(self) -> bool:
         return self.marker in PROGRESSIVE_FRAMES
+
+    @property
+    def arithmetic(self) -> bool:
+        return self.marker in ARITHMETIC_FRAMES
 
     @property
     def max_h(self) -> int:
@@ -154,6 +158,8 @@ class Scan:
     data_offset: int  # first byte of entropy-coded data
     data_length: int  # up to the marker that ends the scan, RSTn included
     restart_interval: int
+    # arithmetic coding conditioning in force (DAC): DC L x4, DC U x4, AC Kx x4
+    conditioning: tuple[int, ...] = (0, 0, 0, 0, 1, 1, 1, 1, 5, 5, 5, 5)
     # tables in force for this scan, by (class, id): what preserve mode re-uses
     huffman_tables: dict[tuple[int, int], HuffmanTable] = field(repr=False, default_factory=dict)
     pad_bit: int = 1  # value of the bits that pad the scan's last byte

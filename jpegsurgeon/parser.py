@@ -72,6 +72,8 @@ class _Parser:
         self.restart_interval = 0
         self.first_restart_interval: int | None = None
         self.jfif: Jfif | None = None
+        # arithmetic conditioning, T.81 F.1.4.4 defaults: DC L=0, U=1; AC Kx=5
+        self.conditioning = [0] * 4 + [1] * 4 + [5] * 4
         self.adobe_transform: int | None = None
         self.warnings: list[Notice] = []
 
@@ -193,7 +195,7 @@ class _Parser:
             what = "arithmetic-coded" if code in ARITHMETIC_FRAMES else FRAME_KIND[code]
             raise UnsupportedJpeg(
                 f"unsupported coding: {marker_name(code)} ({what}); jpegsurgeon reads "
-                "baseline, extended sequential and progressive Huffman-coded JPEGs",
+                "baseline, extended sequential and progressive JPEGs, Huffman or arithmetic coded",
                 offset,
             )
         if layout is not None:
@@ -269,6 +271,23 @@ class _Parser:
             except JpegError as error:
                 raise JpegError(error.message, segment.offset) from None
             self.huffman_tables[(table_class, table_id)] = table
+
+    def _dac(self, segment: Segment) -> None:
+        for spec in segment.parsed.conditioning:
+            table_id, value = spec.info.table_id, spec.value
+            if table_id > 3 or spec.info.table_class > 1:
+                raise JpegError(f"DAC for table class {spec.info.table_class} id {table_id}",
+                                segment.offset)  # fmt: skip
+            if spec.info.table_class == 0:
+                low, high = value & 0x0F, value >> 4
+                if low > high:
+                    raise JpegError(f"DAC gives DC table {table_id} L={low} > U={high}",
+                                    segment.offset)  # fmt: skip
+                self.conditioning[table_id], self.conditioning[4 + table_id] = low, high
+            else:
+                if not 1 <= value <= 63:
+                    raise JpegError(f"DAC gives AC table {table_id} Kx={value}", segment.offset)
+                self.conditioning[8 + table_id] = value
 
     def _dri(self, segment: Segment) -> None:
         self.restart_interval = segment.parsed.restart_interval
@@ -380,6 +399,7 @@ class _Parser:
                 data_length=data_end - data_start,
                 restart_interval=self.restart_interval,
                 huffman_tables=dict(self.huffman_tables),
+                conditioning=tuple(self.conditioning),
             )
         )
         return data_end
@@ -417,6 +437,9 @@ _HANDLERS = {
     Marker.SOF0: _Parser._sof,
     Marker.SOF1: _Parser._sof,
     Marker.SOF2: _Parser._sof,
+    Marker.SOF9: _Parser._sof,
+    Marker.SOF10: _Parser._sof,
+    Marker.DAC: _Parser._dac,
 }
 
 

@@ -116,6 +116,13 @@ Sos = Struct(
     Terminated,
 )
 
+# DAC: arithmetic coding conditioning, per table (DC: L | U << 4; AC: Kx).
+ConditioningSpec = Struct(
+    "info" / BitStruct("table_class" / Nibble, "table_id" / Nibble),
+    "value" / Int8ub,
+)
+Dac = Struct("conditioning" / GreedyRange(ConditioningSpec), Terminated)
+
 Dri = Struct("restart_interval" / Int16ub, Terminated)
 Dnl = Struct("height" / Int16ub, Terminated)
 
@@ -127,6 +134,9 @@ PAYLOAD_LAYOUTS = {
     Marker.SOF0: Sof,
     Marker.SOF1: Sof,
     Marker.SOF2: Sof,
+    Marker.SOF9: Sof,
+    Marker.SOF10: Sof,
+    Marker.DAC: Dac,
     Marker.SOS: Sos,
     Marker.DRI: Dri,
     Marker.DNL: Dnl,

@@ -214,6 +214,11 @@ def _check_preservable(image: JpegImage) -> None:
     carry a model whose tables or frame size a pass has changed."""
     if not image.segments:
         raise UnsupportedJpeg("preserve mode needs an image read from a file")
+    if image.frame.arithmetic:
+        raise UnsupportedJpeg(
+            "preserve mode cannot re-encode arithmetic-coded scans; strict output converts "
+            "them to Huffman-coded baseline"
+        )
     sof = next(s for s in image.segments if s.marker == image.frame.marker)
     if (sof.parsed.width, sof.parsed.height) != (image.width, image.height):
         raise UnsupportedJpeg(

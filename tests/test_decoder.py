@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import jpeglib
 import numpy as np
 import pytest
-from conftest import ARITHMETIC, CORPUS_FILES, FIXTURE_FILES, TWELVE_BIT, corpus_file, file_id
+from conftest import (
+    ARITHMETIC,
+    CORPUS_FILES,
+    FIXTURE_FILES,
+    FIXTURES,
+    TWELVE_BIT,
+    corpus_file,
+    file_id,
+    needs_tool,
+)
 
 import jpegsurgeon
 from jpegsurgeon.errors import JpegError, UnsupportedJpeg
@@ -46,7 +57,7 @@ def test_coded_blocks_cover_visible_blocks(path):
 
 
 def test_quantization_tables_equal_libjpeg():
-    path = FIXTURE_FILES[0]
+    path = FIXTURES / "baseline_420_203x157.jpg"
     image = jpegsurgeon.read(path)
     dct = jpeglib.read_dct(str(path))
     for component, table in zip(image.components, dct.qt[dct.quant_tbl_no]):
@@ -78,10 +89,38 @@ def test_trailing_bytes_are_kept():
     assert image.trailing == b"\x00\xa5\x5a"
 
 
-@pytest.mark.parametrize("name", sorted(ARITHMETIC))
-def test_arithmetic_coding_is_refused_clearly(name):
-    with pytest.raises(UnsupportedJpeg, match="arithmetic"):
-        jpegsurgeon.read(corpus_file(name))
+ARITHMETIC_FIXTURES = {
+    "arithmetic_420_203x157.jpg": "baseline_420_203x157.jpg",
+    "arithmetic_progressive_restart_444_203x157.jpg": "baseline_444_203x157.jpg",
+}
+
+
+@pytest.mark.parametrize("name", sorted(ARITHMETIC_FIXTURES))
+def test_arithmetic_coding_decodes_to_the_huffman_sources_coefficients(name):
+    """jpegtran -arithmetic recodes losslessly: same coefficients as the source."""
+    coded = jpegsurgeon.read(FIXTURES / name)
+    source = jpegsurgeon.read(FIXTURES / ARITHMETIC_FIXTURES[name])
+    assert coded.frame.arithmetic and not coded.truncated and not coded.warnings
+    for a, b in zip(coded.components, source.components):
+        np.testing.assert_array_equal(a.visible_coefficients, b.visible_coefficients)
+
+
+@pytest.mark.parametrize("name", ["arithmetic.jpg", "libjpeg-turbo-testimgari.jpg"])
+def test_corpus_arithmetic_files_equal_libjpegs_transcoding(name, tmp_path):
+    """Debian's jpegtran decodes arithmetic coding; its Huffman copy is read by jpeglib."""
+    jpegtran = needs_tool("jpegtran")
+    path = corpus_file(name)
+    huffman = tmp_path / "huffman.jpg"
+    subprocess.run([jpegtran, "-copy", "none", "-outfile", str(huffman), str(path)], check=True)
+    image = jpegsurgeon.read(path)
+    for component, reference in zip(image.components, libjpeg_components(huffman)):
+        np.testing.assert_array_equal(component.visible_coefficients, reference)
+
+
+def test_lossless_and_hierarchical_frames_are_refused_clearly():
+    lossless = b"\xff\xd8\xff\xc3\x00\x0b\x08\x00\x10\x00\x10\x01\x01\x11\x00"
+    with pytest.raises(UnsupportedJpeg, match="lossless"):
+        jpegsurgeon.read(lossless)
 
 
 def test_twelve_bit_extended_sequential_decodes():

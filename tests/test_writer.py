@@ -80,6 +80,7 @@ def test_strict_output_matches_jpegtran_optimize(path):
     theirs_image, ours_image = jpegsurgeon.read(reference), jpegsurgeon.read(ours)
     if theirs_image.frame.marker != Marker.SOF0 or len(theirs_image.scans) != 1:
         pytest.skip("jpegtran kept a non-baseline layout for this file")
+
     # the same tables; where jpegtran repeats luma's table for chroma, we define it once
     def distinct(image):
         return {(t.table_class, t.counts, t.symbols) for t in image.huffman_tables.values()}
@@ -100,9 +101,10 @@ def test_progressive_input_becomes_baseline():
 
 def intact(path) -> bool:
     image = jpegsurgeon.read(path)
-    return not image.truncated and not image.trailing
+    return not image.truncated and not image.trailing and not image.frame.arithmetic
 
 
+# Preserve mode re-encodes Huffman scans only; arithmetic input converts to strict output.
 DECODABLE = [p for p in FIXTURE_FILES + CORPUS_FILES if p.name not in ARITHMETIC]
 
 
@@ -196,3 +198,14 @@ def test_zero_quantizer_is_refused():
     image.components[0].quant_values[3, 3] = 0
     with pytest.raises(UnsupportedJpeg, match="zero entry"):
         jpegsurgeon.write(image)
+
+
+def test_arithmetic_input_becomes_huffman_baseline_and_preserve_refuses_it():
+    path = next(p for p in FIXTURE_FILES if p.name.startswith("arithmetic_progressive"))
+    image = jpegsurgeon.read(path)
+    again = jpegsurgeon.read(jpegsurgeon.write(image))
+    assert again.frame.marker == Marker.SOF0 and not again.frame.arithmetic
+    for a, b in zip(image.components, again.components):
+        np.testing.assert_array_equal(a.coefficients, b.coefficients)
+    with pytest.raises(UnsupportedJpeg, match="arithmetic"):
+        jpegsurgeon.write(image, preserve=True)
