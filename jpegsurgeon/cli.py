@@ -13,7 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # jpegsurgeon does no linear algebra; an OpenBLAS thread pool started by the
 # numpy import would only compete with the decoder for the cores.
@@ -22,6 +22,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import click  # noqa: E402
 
 from . import __version__  # noqa: E402
+
+if TYPE_CHECKING:
+    from .limits import Limits
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -124,7 +127,7 @@ def cli() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @_limit_options
 @_reports_errors
-def info(file: str, as_json: bool, limits) -> None:
+def info(file: str, as_json: bool, limits: Limits) -> None:
     """Show a JPEG's frame, components, tables, scans and segments."""
     from . import read
     from .info import describe, format_text
@@ -206,7 +209,7 @@ def transform(
     keep_rejected: bool,
     in_place: bool,
     as_json: bool,
-    limits,
+    limits: Limits,
 ) -> None:
     """Rewrite IN as OUT, applying passes to its coefficients.
 
@@ -281,7 +284,7 @@ def transform(
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @_limit_options
 @_reports_errors
-def verify(files: tuple[str, ...], cycles: int, as_json: bool, limits) -> None:
+def verify(files: tuple[str, ...], cycles: int, as_json: bool, limits: Limits) -> None:
     """Check that Lepton round-trips each FILE identically, and report its ratio.
 
     The ratio is Lepton bytes / JPEG bytes (the challenge's score: higher
@@ -346,7 +349,7 @@ def forge(
     budget: float,
     size_window: str,
     as_json: bool,
-    limits,
+    limits: Limits,
 ) -> None:
     """Make a compliant JPEG that Lepton compresses as badly as possible.
 
@@ -438,7 +441,17 @@ def _load_pipeline(path: str) -> list:
 @_cycles_option
 @_limit_options
 @_reports_errors
-def audit(paths, profile, as_json, jsonl, recursive, jobs, no_lepton, cycles, limits) -> None:
+def audit(
+    paths: tuple[str, ...],
+    profile: str,
+    as_json: bool,
+    jsonl: bool,
+    recursive: bool,
+    jobs: int | None,
+    no_lepton: bool,
+    cycles: int,
+    limits: Limits,
+) -> None:
     """Check files against a compliance profile; a malformed file is a finding.
 
     Prints PASS or FAIL per file with the first failing rule, then a summary

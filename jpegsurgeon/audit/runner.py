@@ -7,12 +7,13 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from itertools import islice
 from multiprocessing import get_context
+from multiprocessing.context import BaseContext
 
 from ..limits import DEFAULT_LIMITS, Limits
 from . import FileReport, Finding, audit_path
@@ -100,7 +101,9 @@ def run_audit(
     return 0 if all(r.compliant for r in reports) else 1
 
 
-def parallel(work, files: list[str], jobs: int) -> Iterator[FileReport]:
+def parallel(
+    work: Callable[[str], FileReport], files: list[str], jobs: int
+) -> Iterator[FileReport]:
     """Reports in the order files finish, from `jobs` worker processes.
 
     A worker that dies (a crash in native code, the kernel's OOM killer)
@@ -138,7 +141,7 @@ def parallel(work, files: list[str], jobs: int) -> Iterator[FileReport]:
             yield _isolated(work, path, context)
 
 
-def _isolated(work, path: str, context) -> FileReport:
+def _isolated(work: Callable[[str], FileReport], path: str, context: BaseContext) -> FileReport:
     with ProcessPoolExecutor(1, mp_context=context) as pool:
         try:
             return pool.submit(work, path).result()
@@ -152,7 +155,9 @@ def _isolated(work, path: str, context) -> FileReport:
             return report
 
 
-def _consume(results, reports: list[FileReport], progress: Progress, output: str) -> None:
+def _consume(
+    results: Iterable[FileReport], reports: list[FileReport], progress: Progress, output: str
+) -> None:
     for report in results:
         reports.append(report)
         progress.advance(report)

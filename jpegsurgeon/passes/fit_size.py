@@ -39,6 +39,7 @@ def fit_size(
     JPEG's size lands in min..max, by default the challenge's 524,288 to
     1,000,000 bytes. Reports the scale found, or says why the window cannot
     be reached (all-ones tables still too small, or all-255 tables too big).
+    It measures strict output; passes after it can move the size again.
     """
     if not 0 < min <= max:
         raise JpegError(f"fit-size: window {min}..{max} is empty")
