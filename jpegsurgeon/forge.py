@@ -166,6 +166,9 @@ class _Trial:
     bits_per_block: float
 
 
+_last_rejection: list[str] = []  # why the latest trial failed, for the error message
+
+
 def _trial(base: JpegImage, calls: list[PassCall], seed: int) -> _Trial | None:
     """Build a trial image and measure it with the real Lepton (None: rejected)."""
     import lepton_jpeg_python as lepton
@@ -176,7 +179,8 @@ def _trial(base: JpegImage, calls: list[PassCall], seed: int) -> _Trial | None:
         image, _ = run_pipeline(base, calls, seed)
         data = write(image)
         packed = lepton.compress_bytes(data)
-    except Exception:  # a rejected trial simply loses
+    except Exception as error:  # a rejected trial simply loses
+        _last_rejection[:] = [str(error).strip().splitlines()[0] if str(error) else repr(error)]
         return None
     blocks = sum(c.coefficients.shape[0] * c.coefficients.shape[1] for c in image.components)
     return _Trial(len(packed) / len(data), len(data), len(data) * 8 / blocks)
@@ -223,7 +227,8 @@ def search(
                 f"at {best_trial.bits_per_block:.2f} bits/block"
             )
     if best_trial is None:
-        raise CheckFailed("forge: no trial design was accepted by Lepton")
+        reason = f" (last: {_last_rejection[0]})" if _last_rejection else ""
+        raise CheckFailed(f"forge: no trial design was accepted by Lepton{reason}")
     return best, best_trial, trials
 
 
@@ -270,7 +275,12 @@ def forge(
         f"search: trials on {SEARCH_SIDE}x{SEARCH_SIDE} with Lepton until "
         f"{budget * search_share:.0f} s (floor {floor_bits:.2f} JPEG bits per block)"
     )
-    design, trial, trials = search(trial_base, seed, deadline, floor_bits, progress=say)
+    # one constant DC per component the canvas has (a photo may have 1 or 4)
+    count = len(trial_base.components)
+    start = {**DEFAULT_DESIGN, "dcs": (DEFAULT_DESIGN["dcs"] * count)[:count]}
+    design, trial, trials = search(
+        trial_base, seed, deadline, floor_bits, start=start, progress=say
+    )
     notes.append(
         f"search: {trials} trials; best trial ratio {trial.ratio:.4f} at "
         f"{trial.bits_per_block:.2f} JPEG bits/block on {SEARCH_SIDE}x{SEARCH_SIDE}"
