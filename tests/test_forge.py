@@ -135,3 +135,11 @@ def test_bad_parameters_are_refused() -> None:
         )  # fmt: skip
     with pytest.raises(JpegError):
         run_pipeline(PLACEHOLDER, [resolve("forge-synthesize", {"sampling": "411"})], seed=0)
+
+
+def test_forge_from_a_grayscale_photo_keeps_one_component() -> None:
+    gray = jpegsurgeon.read(FIXTURES / "gray_baseline_203x157.jpg")
+    result = forge(gray, seed=2, budget=4)
+    image = jpegsurgeon.read(result.data)
+    assert len(image.components) == 1
+    assert audit_bytes(result.data, "lepton-challenge", lepton=True, cycles=1).compliant
