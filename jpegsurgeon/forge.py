@@ -30,7 +30,7 @@ import numpy as np
 
 from .errors import CheckFailed, JpegError
 from .model import JpegImage, blank_image
-from .passes import PassCall, run_pipeline
+from .passes import PassCall, resolve, run_pipeline
 from .passes.forge_model import SAFE_LIMIT
 
 CHALLENGE_WINDOW = (524_288, 1_000_000)
@@ -100,12 +100,6 @@ def _toml_value(value: Any) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _resolve(name: str, parameters: dict[str, Any]) -> PassCall:
-    from .passes import resolve
-
-    return resolve(name, parameters)
-
-
 def format_numbers(values: list[float]) -> str:
     return ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
 
@@ -113,9 +107,9 @@ def format_numbers(values: list[float]) -> str:
 def design_calls(design: dict[str, list[float]], limit: int = SAFE_LIMIT) -> list[PassCall]:
     """The passes that paint a design onto a canvas (after forge-synthesize or forge-tile)."""
     return [
-        _resolve("edge-quantizers", {"dc": 1, "edges": format_numbers(design["edges"])}),
-        _resolve("constant-dc", {"values": format_numbers(design["dcs"])}),
-        _resolve(
+        resolve("edge-quantizers", {"dc": 1, "edges": format_numbers(design["edges"])}),
+        resolve("constant-dc", {"values": format_numbers(design["dcs"])}),
+        resolve(
             "edge-scatter",
             {
                 "counts": format_numbers(design["counts"]),
@@ -123,14 +117,14 @@ def design_calls(design: dict[str, list[float]], limit: int = SAFE_LIMIT) -> lis
                 "magnitudes": format_numbers(design["magnitudes"]),
             },
         ),
-        _resolve("dc-guard", {"limit": limit}),
+        resolve("dc-guard", {"limit": limit}),
     ]
 
 
 def _canvas_call(source: JpegImage | None, width: int, height: int) -> PassCall:
     if source is None:
-        return _resolve("forge-synthesize", {"width": width, "height": height, "sampling": "444"})
-    return _resolve("forge-tile", {"width": width, "height": height})
+        return resolve("forge-synthesize", {"width": width, "height": height, "sampling": "444"})
+    return resolve("forge-tile", {"width": width, "height": height})
 
 
 def _normalize(design: dict[str, list[float]]) -> dict[str, list[float]]:

@@ -5,9 +5,8 @@ a block's DC last, as the error of a prediction made from the block's edge
 pixels (computed from its AC coefficients with the DC left out) continued
 across the border into its left and upper neighbours' edge pixels.  This
 module recomputes that prediction exactly, with the same integer IDCT, so a
-forge can (1) keep every prediction error inside the range Lepton accepts
-and (2) estimate what the DC errors cost under Lepton's DC contexts without
-running Lepton.  Written from a reading of microsoft/lepton_jpeg_rust
+forge can keep every prediction error inside the range Lepton accepts
+without running Lepton.  Written from a reading of microsoft/lepton_jpeg_rust
 (structs/idct.rs, probability_tables.rs, model.rs, neighbor_summary.rs).
 """
 
@@ -227,53 +226,3 @@ def dc_prediction(
     uncertainty[only_h & only_v] = 0
     uncertainty2[only_h & only_v] = 0
     return DcPrediction(error, worst, uncertainty, uncertainty2, target)
-
-
-def _bit_length(values: np.ndarray) -> np.ndarray:
-    magnitude = np.abs(values).astype(np.int64)
-    out = np.zeros(magnitude.shape, np.int64)
-    nonzero = magnitude > 0
-    out[nonzero] = np.floor(np.log2(magnitude[nonzero])).astype(np.int64) + 1
-    return out
-
-
-def _entropy_bits(counts: np.ndarray) -> float:
-    """Static code length in bits of symbols with these counts (per row: a context)."""
-    counts = counts.astype(np.float64)
-    totals = counts.sum(axis=-1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logs = np.where(counts > 0, np.log2(np.where(totals > 0, totals, 1) / counts), 0.0)
-    return float((counts * logs).sum())
-
-
-def dc_cost_bits(prediction: DcPrediction) -> float:
-    """What Lepton's DC coding would cost, as static entropies in its own contexts.
-
-    Lepton codes the folded error as a unary bit length (context: bit lengths
-    of the two uncertainties), a sign (context: sign of uncertainty2) and the
-    bits below the leading one, each by bit position only (context: bit length
-    of uncertainty).  Adaptive counts track static entropy closely on large
-    images, so this estimate runs a little under the real cost.
-    """
-    coded = prediction.coded.ravel()
-    length = _bit_length(coded)
-    ctx_a = np.minimum(_bit_length(prediction.uncertainty.ravel()), 11)
-    ctx_b = _bit_length(prediction.uncertainty2.ravel())
-    exp_counts = np.zeros((12 * 17, 12), np.int64)
-    np.add.at(exp_counts, (ctx_a * 17 + ctx_b, length), 1)
-    bits = _entropy_bits(exp_counts)
-    nonzero = coded != 0
-    sign_ctx = np.sign(prediction.uncertainty2.ravel())[nonzero] + 1
-    sign_counts = np.zeros((3, 2), np.int64)
-    np.add.at(sign_counts, (sign_ctx, (coded[nonzero] > 0).astype(np.int64)), 1)
-    bits += _entropy_bits(sign_counts)
-    magnitude = np.abs(coded)
-    for position in range(10):  # residual bit `position` exists where length > position + 1
-        present = length > position + 1
-        if not present.any():
-            continue
-        bit = (magnitude[present] >> position) & 1
-        counts = np.zeros((12, 2), np.int64)
-        np.add.at(counts, (ctx_a[present], bit), 1)
-        bits += _entropy_bits(counts)
-    return bits
