@@ -14,8 +14,11 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from .limits import Limits
     from .model import JpegImage
+    from .scan_script import ScanSpec
 
 
 def read(source: str | os.PathLike | bytes, limits: Limits | None = None) -> JpegImage:
@@ -43,12 +46,37 @@ def read(source: str | os.PathLike | bytes, limits: Limits | None = None) -> Jpe
         raise error.located(name) from None
 
 
-def write(image: JpegImage, preserve: bool = False) -> bytes:
-    """Encode the image model: strict baseline JFIF with optimal Huffman tables,
-    or with `preserve` the original segments, tables and restart layout."""
-    from .writer import write_preserved, write_strict
+def write(
+    image: JpegImage,
+    preserve: bool = False,
+    *,
+    progressive: bool = False,
+    scans: str | Sequence[ScanSpec] | None = None,
+    restart: str | int | None = None,
+    arithmetic: bool = False,
+    eob_runs: str = "libjpeg",
+) -> bytes:
+    """Encode the image model as strict JFIF with optimal Huffman tables, or
+    with `preserve` as the original segments, tables and restart layout.
 
-    return write_preserved(image) if preserve else write_strict(image)
+    The strict layout takes jpegtran's options as keywords: `progressive`
+    (libjpeg's default progression), `scans` (a scan script's text in
+    jpegtran's syntax, or ScanSpec objects), `restart` (N MCU rows, or "NB"
+    for N MCUs), `arithmetic` coding, and `eob_runs="maximal"` for
+    progressive files Lepton can store.  Raises ValueError for bad options
+    and JpegError for what the layout cannot hold.
+    """
+    from .writer import Layout, write_preserved, write_strict
+
+    layout = Layout.from_options(
+        progressive=progressive, scans=scans, restart=restart, arithmetic=arithmetic,
+        eob_runs=eob_runs,
+    )  # fmt: skip
+    if preserve:
+        if layout != Layout():
+            raise ValueError("preserve mode keeps the file's own layout: drop the layout options")
+        return write_preserved(image)
+    return write_strict(image, layout)
 
 
 def __getattr__(name: str):

@@ -787,574 +787,6 @@ cdef Py_ssize_t data_end(BitReader* br, Py_ssize_t start, int unread_bytes) noex
     return p
 
 
-# ---------------------------------------------------------------- encoding
-
-cdef struct OutBits:
-    # Writer state kept in registers: `acc` holds 64 - `free` pending bits
-    # (in its low end; higher bits are stale) and `out` is the next byte.
-    uint64_t acc
-    int free
-    uint8_t* out
-
-
-cdef uint8_t* put_bytes_stuffed(uint8_t* out, uint64_t word, int n) noexcept nogil:
-    """The top n bytes of word, each 0xFF followed by a stuffed 0 (T.81 F.1.2.3)."""
-    cdef int i
-    cdef uint8_t byte
-    for i in range(n):
-        byte = <uint8_t>(word >> (56 - 8 * i))
-        out[0] = byte
-        out += 1
-        if byte == 0xFF:
-            out[0] = 0
-            out += 1
-    return out
-
-
-cdef inline void put_bits(OutBits* b, uint64_t code, int size) noexcept nogil:
-    """Append the low `size` (at most 32) bits of code; write out whole 64-bit
-    words, in one store unless one of their bytes needs stuffing."""
-    cdef uint64_t word
-    b.free -= size
-    if b.free >= 0:
-        b.acc = (b.acc << size) | code
-        return
-    word = (b.acc << (size + b.free)) | (code >> -b.free)
-    if has_ff_byte(word):
-        b.out = put_bytes_stuffed(b.out, word, 8)
-    else:
-        store_be64(b.out, word)
-        b.out += 8
-    b.free += 64
-    b.acc = code
-
-
-cdef inline void flush_bits(OutBits* b, int pad_bit) noexcept nogil:
-    """Pad to a byte boundary with pad_bit and write out everything pending."""
-    cdef int used = 64 - b.free
-    cdef int pad = -used & 7
-    if pad:
-        put_bits(b, ((1u << pad) - 1) if pad_bit else 0, pad)
-        used = 64 - b.free
-    if used:
-        b.out = put_bytes_stuffed(b.out, b.acc << (64 - used), used >> 3)
-    b.acc = 0
-    b.free = 64
-
-
-cdef inline uint64_t nonzero_ac_mask(const int16_t* blk) noexcept nogil:
-    """Bit k set when the coefficient at zigzag index k (1..63) is nonzero."""
-    cdef uint64_t natural = nonzero_mask(blk)
-    cdef uint64_t mask = 0
-    cdef int j
-    for j in range(16):
-        mask |= ZZ_BITS[j][(natural >> (4 * j)) & 15]
-    return mask & ~<uint64_t>1
-
-
-cdef inline uint64_t with_magnitude(uint32_t code, int value, int size) noexcept nogil:
-    """The code of a packed table entry followed by the `size` magnitude bits
-    of value (T.81 F.1.2.1: value, or value - 1 in two's complement when it is
-    negative).  The negative case is ((code + 1) << size) + value - 1, which
-    needs no mask."""
-    cdef int sign = value >> 31
-    return ((<uint64_t>(code >> 8) - sign) << size) + <uint64_t>(<int64_t>(value + sign))
-
-
-cdef struct EncodeTables:
-    # One scan component's tables: code << 8 | code length per symbol (0 when
-    # the table has no code for it), or the frequency arrays when counting.
-    uint32_t dc[256]
-    uint32_t ac[256]
-    int64_t* dc_freq
-    int64_t* ac_freq
-
-
-cdef void pack_codes(uint32_t* out, object table) except *:
-    cdef const uint32_t[::1] codes = table[0]
-    cdef const uint8_t[::1] sizes = table[1]
-    cdef int symbol
-    if codes.shape[0] < 256 or sizes.shape[0] < 256:
-        raise ValueError("Huffman code arrays must cover 256 symbols")
-    for symbol in range(256):
-        out[symbol] = (codes[symbol] << 8) | sizes[symbol] if sizes[symbol] else 0
-
-
-cdef void encode_tables(EncodeTables* out, tuple dc_tables, tuple ac_tables, Layout* lay,
-                        bint counting) except *:
-    cdef int64_t[::1] freq
-    cdef int i, c
-    for i in range(lay.nslots):
-        c = lay.comp[i]
-        if counting:
-            freq = dc_tables[c]
-            out[c].dc_freq = &freq[0]
-            freq = ac_tables[c]
-            out[c].ac_freq = &freq[0]
-        else:
-            pack_codes(out[c].dc, dc_tables[c])
-            pack_codes(out[c].ac, ac_tables[c])
-
-
-class EncodeError(ValueError):
-    """A coefficient the tables or the precision cannot code."""
-
-
-cdef struct Failure:
-    int kind   # 1: value too large for max_category, 2: symbol without a code, 3: DC difference too large
-    int value  # the value or the symbol
-
-
-cdef inline int dc_category(int16_t* blk, int* last_dc, int max_category, Failure* fail) noexcept nogil:
-    cdef int diff = blk[0] - last_dc[0]
-    cdef int size = bit_length(diff if diff >= 0 else -diff)
-    last_dc[0] = blk[0]
-    if size > max_category + 1:
-        fail.kind = 3
-        fail.value = diff
-    return size
-
-
-cdef inline int count_block(int16_t* blk, int* last_dc, int64_t* dc_freq, int64_t* ac_freq,
-                            int max_category, Failure* fail) noexcept nogil:
-    """Tally a block's symbols; nonzero on failure."""
-    cdef uint64_t mask
-    cdef int k, last = 0, run, value, size
-    size = dc_category(blk, last_dc, max_category, fail)
-    if fail.kind:
-        return 1
-    dc_freq[size] += 1
-    mask = nonzero_ac_mask(blk)
-    while mask:
-        k = ctz64(mask)
-        mask &= mask - 1
-        run = k - last - 1
-        last = k
-        value = blk[ZZ[k]]
-        size = bit_length_nonzero(value if value >= 0 else -value)
-        if size > max_category:
-            fail.kind = 1
-            fail.value = value
-            return 1
-        while run > 15:
-            ac_freq[0xF0] += 1
-            run -= 16
-        ac_freq[(run << 4) | size] += 1
-    if last != 63:
-        ac_freq[0] += 1
-    return 0
-
-
-cdef inline int encode_block(OutBits* b, int16_t* blk, int* last_dc, const uint32_t* dc,
-                             const uint32_t* ac, int max_category, Failure* fail) noexcept nogil:
-    """Huffman-code a block with packed tables; nonzero on failure."""
-    cdef uint64_t mask
-    cdef uint32_t code
-    cdef int k, last = 0, run, value, size, symbol
-    value = blk[0] - last_dc[0]
-    size = dc_category(blk, last_dc, max_category, fail)
-    if fail.kind:
-        return 1
-    code = dc[size]
-    if code == 0:
-        fail.kind = 2
-        fail.value = size
-        return 1
-    put_bits(b, with_magnitude(code, value, size), (code & 0xFF) + size)
-    mask = nonzero_ac_mask(blk)
-    while mask:
-        k = ctz64(mask)
-        mask &= mask - 1
-        run = k - last - 1
-        last = k
-        value = blk[ZZ[k]]
-        size = bit_length_nonzero(value if value >= 0 else -value)
-        if size > max_category:
-            fail.kind = 1
-            fail.value = value
-            return 1
-        while run > 15:
-            code = ac[0xF0]
-            if code == 0:
-                fail.kind = 2
-                fail.value = 0xF0
-                return 1
-            put_bits(b, code >> 8, code & 0xFF)
-            run -= 16
-        symbol = (run << 4) | size
-        code = ac[symbol]
-        if code == 0:
-            fail.kind = 2
-            fail.value = symbol
-            return 1
-        put_bits(b, with_magnitude(code, value, size), (code & 0xFF) + size)
-    if last != 63:
-        code = ac[0]
-        if code == 0:
-            fail.kind = 2
-            fail.value = 0
-            return 1
-        put_bits(b, code >> 8, code & 0xFF)
-    return 0
-
-
-def encode_sequential_scan(tuple arrays, const int32_t[:, ::1] slots, int mcus_wide,
-                           int mcus_high, int restart_interval, tuple dc_tables,
-                           tuple ac_tables, int max_category, int pad_bit, bint counting):
-    """Huffman-code a sequential scan, or with `counting` only tally its symbols.
-
-    dc_tables/ac_tables hold per scan component either (codes, sizes) arrays
-    or, when counting, an int64[257] frequency array to add to.
-    Returns the entropy-coded bytes (empty when counting).
-    """
-    cdef Layout lay
-    cdef EncodeTables tables[4]
-    cdef EncodeTables* t
-    cdef OutBits b
-    cdef Failure fail
-    cdef uint8_t* buf
-    cdef uint8_t* grown
-    cdef Py_ssize_t capacity, length, want
-    cdef int last_dc[4]
-    cdef int mrow, mcol, slot, mcus_in_interval = 0, next_restart = 0, out_of_memory = 0
-    cdef int16_t* blk
-
-    make_layout(&lay, arrays, slots)
-    encode_tables(tables, dc_tables, ac_tables, &lay, counting)
-    capacity = 1 << 16
-    buf = <uint8_t*>malloc(capacity)
-    if buf == NULL:
-        raise MemoryError()
-    b.acc = 0
-    b.free = 64
-    b.out = buf
-    fail.kind = 0
-    fail.value = 0
-    last_dc[0] = last_dc[1] = last_dc[2] = last_dc[3] = 0
-    try:
-        with nogil:
-            for mrow in range(mcus_high):
-                for mcol in range(mcus_wide):
-                    if not counting:
-                        # room for the worst case MCU (every block 64 codes of
-                        # up to 32 bits, all stuffed), pending bits and a restart marker
-                        length = b.out - buf
-                        want = length + 1024 * lay.nslots + 32
-                        if want > capacity:
-                            if want < 2 * capacity:
-                                want = 2 * capacity
-                            grown = <uint8_t*>realloc(buf, want)
-                            if grown == NULL:
-                                out_of_memory = 1
-                                break
-                            buf = grown
-                            capacity = want
-                            b.out = buf + length
-                    if restart_interval and mcus_in_interval == restart_interval:
-                        if not counting:
-                            flush_bits(&b, pad_bit)
-                            b.out[0] = 0xFF
-                            b.out[1] = RST0 + next_restart
-                            b.out += 2
-                        next_restart = (next_restart + 1) & 7
-                        last_dc[0] = last_dc[1] = last_dc[2] = last_dc[3] = 0
-                        mcus_in_interval = 0
-                    mcus_in_interval += 1
-                    for slot in range(lay.nslots):
-                        blk = block_at(&lay, slot, mrow, mcol)
-                        t = &tables[lay.comp[slot]]
-                        if counting:
-                            if count_block(blk, &last_dc[lay.comp[slot]], t.dc_freq, t.ac_freq,
-                                           max_category, &fail):
-                                break
-                        elif encode_block(&b, blk, &last_dc[lay.comp[slot]], t.dc, t.ac,
-                                          max_category, &fail):
-                            break
-                    if fail.kind:
-                        break
-                if fail.kind or out_of_memory:
-                    break
-            if not fail.kind and not out_of_memory and not counting:
-                flush_bits(&b, pad_bit)
-        if fail.kind == 1:
-            raise EncodeError(f"coefficient {fail.value} is too large for this precision")
-        if fail.kind == 3:
-            raise EncodeError(f"DC difference {fail.value} is too large for this precision")
-        if fail.kind == 2:
-            raise EncodeError(f"Huffman table has no code for symbol 0x{fail.value:02X}")
-        if out_of_memory:
-            raise MemoryError()
-        return bytes(buf[:b.out - buf])
-    finally:
-        free(buf)
-
-
-# ------------------------------------------------------ progressive encoding
-
-cdef enum:
-    MAX_CORRECTION_BITS = 1000  # libjpeg's MAX_CORR_BITS: correction bits held back
-    MCU_ROOM = 4096             # bytes kept free before each MCU
-
-
-cdef struct Progressive:
-    # One progressive scan's encoder, after libjpeg's jcphuff.c so that a
-    # libjpeg-written file re-encodes to the same bytes.
-    OutBits b
-    uint8_t* buf
-    Py_ssize_t capacity
-    bint counting
-    int eobrun
-    int correction_count
-    uint8_t corrections[MAX_CORRECTION_BITS + 64]
-    const uint32_t* ac      # packed codes of the scan's AC table
-    int64_t* ac_freq
-    Failure fail
-
-
-cdef int make_room(Progressive* s) noexcept nogil:
-    cdef Py_ssize_t length = s.b.out - s.buf
-    cdef Py_ssize_t want = length + MCU_ROOM
-    cdef uint8_t* grown
-    if s.counting or want <= s.capacity:
-        return 0
-    if want < 2 * s.capacity:
-        want = 2 * s.capacity
-    grown = <uint8_t*>realloc(s.buf, want)
-    if grown == NULL:
-        return -1
-    s.buf = grown
-    s.capacity = want
-    s.b.out = grown + length
-    return 0
-
-
-cdef inline void emit_symbol(Progressive* s, const uint32_t* table, int64_t* freq,
-                             int symbol) noexcept nogil:
-    cdef uint32_t code
-    if s.counting:
-        freq[symbol] += 1
-        return
-    code = table[symbol]
-    if code == 0:
-        if not s.fail.kind:
-            s.fail.kind = 2
-            s.fail.value = symbol
-        return
-    put_bits(&s.b, code >> 8, code & 0xFF)
-
-
-cdef inline void emit_raw(Progressive* s, uint32_t value, int size) noexcept nogil:
-    if not s.counting and size:
-        put_bits(&s.b, value & ((1u << size) - 1), size)
-
-
-cdef void emit_corrections(Progressive* s, const uint8_t* bits, int count) noexcept nogil:
-    cdef int i
-    if not s.counting:
-        for i in range(count):
-            put_bits(&s.b, bits[i], 1)
-
-
-cdef void emit_eobrun(Progressive* s) noexcept nogil:
-    """Code the pending run of end-of-band blocks, then their correction bits."""
-    cdef int size
-    if s.eobrun > 0:
-        size = bit_length(s.eobrun) - 1
-        emit_symbol(s, s.ac, s.ac_freq, size << 4)
-        emit_raw(s, s.eobrun, size)
-        s.eobrun = 0
-        emit_corrections(s, s.corrections, s.correction_count)
-        s.correction_count = 0
-
-
-cdef void encode_ac_first(Progressive* s, const int16_t* blk, int ss, int se, int al,
-                          int max_category) noexcept nogil:
-    cdef int k, value, magnitude, run = 0, size
-    for k in range(ss, se + 1):
-        value = blk[ZZ[k]]
-        magnitude = (value if value >= 0 else -value) >> al
-        if magnitude == 0:
-            run += 1
-            continue
-        emit_eobrun(s)
-        while run > 15:
-            emit_symbol(s, s.ac, s.ac_freq, 0xF0)
-            run -= 16
-        size = bit_length_nonzero(magnitude)
-        if size > max_category:
-            s.fail.kind = 1
-            s.fail.value = value
-            return
-        emit_symbol(s, s.ac, s.ac_freq, (run << 4) | size)
-        emit_raw(s, <uint32_t>(magnitude if value >= 0 else ~magnitude), size)
-        run = 0
-    if run > 0:
-        s.eobrun += 1
-        if s.eobrun == 0x7FFF:
-            emit_eobrun(s)
-
-
-cdef void encode_ac_refine(Progressive* s, const int16_t* blk, int ss, int se,
-                           int al) noexcept nogil:
-    cdef int absolute[64]
-    cdef uint8_t pending[64]  # this block's correction bits not yet coded
-    cdef int k, end_of_band = 0, run = 0, count = 0, value
-    for k in range(ss, se + 1):
-        value = blk[ZZ[k]]
-        absolute[k] = (value if value >= 0 else -value) >> al
-        if absolute[k] == 1:
-            end_of_band = k  # the last coefficient newly nonzero in this scan
-    for k in range(ss, se + 1):
-        if absolute[k] == 0:
-            run += 1
-            continue
-        while run > 15 and k <= end_of_band:
-            emit_eobrun(s)
-            emit_symbol(s, s.ac, s.ac_freq, 0xF0)
-            run -= 16
-            emit_corrections(s, pending, count)
-            count = 0
-        if absolute[k] > 1:  # already nonzero: only its next bit, as a correction
-            pending[count] = absolute[k] & 1
-            count += 1
-            continue
-        emit_eobrun(s)
-        emit_symbol(s, s.ac, s.ac_freq, (run << 4) | 1)
-        emit_raw(s, 0 if blk[ZZ[k]] < 0 else 1, 1)
-        emit_corrections(s, pending, count)
-        count = 0
-        run = 0
-    if run > 0 or count > 0:
-        s.eobrun += 1
-        for k in range(count):
-            s.corrections[s.correction_count + k] = pending[k]
-        s.correction_count += count
-        if s.eobrun == 0x7FFF or s.correction_count > MAX_CORRECTION_BITS - 63:
-            emit_eobrun(s)
-
-
-def encode_progressive_scan(tuple arrays, const int32_t[:, ::1] slots, int mcus_wide,
-                            int mcus_high, int restart_interval, int kind, int ss, int se,
-                            int ah, int al, tuple dc_tables, tuple ac_tables, int max_category,
-                            int pad_bit, bint counting):
-    """Huffman-code one progressive scan (T.81 G.1.2), as libjpeg's jcphuff.c does.
-
-    Tables are given per scan component as for encode_sequential_scan; a
-    scan kind that needs no table of a class takes None there.  Returns the
-    entropy-coded bytes (empty when counting).
-    """
-    cdef Layout lay
-    cdef Progressive* s
-    cdef uint32_t dc_codes[4][256]
-    cdef int64_t* dc_freq[4]
-    cdef uint32_t ac_codes[256]
-    cdef int64_t[::1] freq
-    cdef int last_dc[4]
-    cdef int mrow, mcol, slot, comp, mcus_in_interval = 0, next_restart = 0, out_of_memory = 0
-    cdef int value, shifted, diff, size
-    cdef int16_t* blk
-
-    make_layout(&lay, arrays, slots)
-    for slot in range(lay.nslots):
-        comp = lay.comp[slot]
-        if dc_tables[comp] is not None:
-            if counting:
-                freq = dc_tables[comp]
-                dc_freq[comp] = &freq[0]
-            else:
-                pack_codes(dc_codes[comp], dc_tables[comp])
-    s = <Progressive*>malloc(sizeof(Progressive))
-    if s == NULL:
-        raise MemoryError()
-    s.counting = counting
-    s.eobrun = 0
-    s.correction_count = 0
-    s.fail.kind = 0
-    s.fail.value = 0
-    s.ac = ac_codes
-    s.ac_freq = NULL
-    if kind == AC_FIRST or kind == AC_REFINE:
-        if counting:
-            freq = ac_tables[0]
-            s.ac_freq = &freq[0]
-        else:
-            pack_codes(ac_codes, ac_tables[0])
-    s.capacity = 1 << 16
-    s.buf = <uint8_t*>malloc(s.capacity)
-    s.b.acc = 0
-    s.b.free = 64
-    s.b.out = s.buf
-    last_dc[0] = last_dc[1] = last_dc[2] = last_dc[3] = 0
-    try:
-        if s.buf == NULL:
-            raise MemoryError()
-        with nogil:
-            for mrow in range(mcus_high):
-                for mcol in range(mcus_wide):
-                    if make_room(s) < 0:
-                        out_of_memory = 1
-                        break
-                    if restart_interval and mcus_in_interval == restart_interval:
-                        emit_eobrun(s)
-                        if not counting:
-                            flush_bits(&s.b, pad_bit)
-                            s.b.out[0] = 0xFF
-                            s.b.out[1] = RST0 + next_restart
-                            s.b.out += 2
-                        next_restart = (next_restart + 1) & 7
-                        last_dc[0] = last_dc[1] = last_dc[2] = last_dc[3] = 0
-                        s.eobrun = 0
-                        s.correction_count = 0
-                        mcus_in_interval = 0
-                    mcus_in_interval += 1
-                    for slot in range(lay.nslots):
-                        blk = block_at(&lay, slot, mrow, mcol)
-                        comp = lay.comp[slot]
-                        if kind == DC_FIRST:
-                            value = blk[0]
-                            shifted = value >> al  # arithmetic shift, as IRIGHT_SHIFT
-                            diff = shifted - last_dc[comp]
-                            last_dc[comp] = shifted
-                            size = bit_length(diff if diff >= 0 else -diff)
-                            if size > max_category + 1:
-                                s.fail.kind = 3
-                                s.fail.value = diff
-                                break
-                            emit_symbol(s, dc_codes[comp], dc_freq[comp], size)
-                            emit_raw(s, <uint32_t>(diff if diff >= 0 else diff - 1), size)
-                        elif kind == DC_REFINE:
-                            emit_raw(s, (blk[0] >> al) & 1, 1)
-                        elif kind == AC_FIRST:
-                            encode_ac_first(s, blk, ss, se, al, max_category)
-                        else:
-                            encode_ac_refine(s, blk, ss, se, al)
-                        if s.fail.kind:
-                            break
-                    if s.fail.kind:
-                        break
-                if s.fail.kind or out_of_memory:
-                    break
-            if not s.fail.kind and not out_of_memory:
-                if make_room(s) < 0:
-                    out_of_memory = 1
-                else:
-                    emit_eobrun(s)
-                    if not counting:
-                        flush_bits(&s.b, pad_bit)
-        if s.fail.kind == 1:
-            raise EncodeError(f"coefficient {s.fail.value} is too large for this precision")
-        if s.fail.kind == 3:
-            raise EncodeError(f"DC difference {s.fail.value} is too large for this precision")
-        if s.fail.kind == 2:
-            raise EncodeError(f"Huffman table has no code for symbol 0x{s.fail.value:02X}")
-        if out_of_memory:
-            raise MemoryError()
-        return bytes(s.buf[:s.b.out - s.buf])
-    finally:
-        free(s.buf)
-        free(s)
-
-
 # ------------------------------------------------------- arithmetic decoding
 
 # T.81 Table D.2: the probability estimation state machine.  Each row is
@@ -1718,3 +1150,950 @@ def decode_arithmetic_scan(const uint8_t[::1] data, Py_ssize_t start, Py_ssize_t
         }
     finally:
         free(s)
+# ---------------------------------------------------------------- encoding
+#
+# Every scan kind is encoded by one driver, `run_scan`: it walks the MCUs,
+# keeps the output buffer large enough, ends and starts each restart interval
+# (closing EOB runs, padding or terminating the coder, writing RSTn,
+# resetting DC predictions and statistics) and hands each block to the coder
+# of the scan's kind.  The coders below only code blocks: Huffman sequential
+# (T.81 F.1.2), Huffman progressive (G.1.2, as libjpeg's jcphuff.c orders its
+# EOB runs and correction bits) and arithmetic (Annex D, F.1.4, G.1.3, as
+# libjpeg's jcarith.c terminates its intervals).  Huffman scans can also be
+# run in counting mode, which tallies symbols for optimal tables instead.
+
+cdef enum:
+    MAX_CORRECTION_BITS = 1000  # libjpeg's MAX_CORR_BITS: correction bits held back
+    MAX_EOBRUN = 0x7FFF         # the longest run EOB14 codes
+    ARITH_BLOCK_ROOM = 8448     # bytes one block can cost the arithmetic coder, stuffed
+    HUFFMAN_BLOCK_ROOM = 1024   # the same for Huffman: 64 codes of 32 bits, stuffed
+
+cpdef enum Coding:
+    HUFFMAN = 0
+    ARITHMETIC = 1
+
+
+cdef struct OutBits:
+    # Writer state kept in registers: `acc` holds 64 - `free` pending bits
+    # (in its low end; higher bits are stale) and `out` is the next byte.
+    uint64_t acc
+    int free
+    uint8_t* out
+
+
+cdef uint8_t* put_bytes_stuffed(uint8_t* out, uint64_t word, int n) noexcept nogil:
+    """The top n bytes of word, each 0xFF followed by a stuffed 0 (T.81 F.1.2.3)."""
+    cdef int i
+    cdef uint8_t byte
+    for i in range(n):
+        byte = <uint8_t>(word >> (56 - 8 * i))
+        out[0] = byte
+        out += 1
+        if byte == 0xFF:
+            out[0] = 0
+            out += 1
+    return out
+
+
+cdef inline void put_bits(OutBits* b, uint64_t code, int size) noexcept nogil:
+    """Append the low `size` (at most 32) bits of code; write out whole 64-bit
+    words, in one store unless one of their bytes needs stuffing."""
+    cdef uint64_t word
+    b.free -= size
+    if b.free >= 0:
+        b.acc = (b.acc << size) | code
+        return
+    word = (b.acc << (size + b.free)) | (code >> -b.free)
+    if has_ff_byte(word):
+        b.out = put_bytes_stuffed(b.out, word, 8)
+    else:
+        store_be64(b.out, word)
+        b.out += 8
+    b.free += 64
+    b.acc = code
+
+
+cdef inline void flush_bits(OutBits* b, int pad_bit) noexcept nogil:
+    """Pad to a byte boundary with pad_bit and write out everything pending."""
+    cdef int used = 64 - b.free
+    cdef int pad = -used & 7
+    if pad:
+        put_bits(b, ((1u << pad) - 1) if pad_bit else 0, pad)
+        used = 64 - b.free
+    if used:
+        b.out = put_bytes_stuffed(b.out, b.acc << (64 - used), used >> 3)
+    b.acc = 0
+    b.free = 64
+
+
+cdef inline uint64_t nonzero_ac_mask(const int16_t* blk) noexcept nogil:
+    """Bit k set when the coefficient at zigzag index k (1..63) is nonzero."""
+    cdef uint64_t natural = nonzero_mask(blk)
+    cdef uint64_t mask = 0
+    cdef int j
+    for j in range(16):
+        mask |= ZZ_BITS[j][(natural >> (4 * j)) & 15]
+    return mask & ~<uint64_t>1
+
+
+cdef inline uint64_t with_magnitude(uint32_t code, int value, int size) noexcept nogil:
+    """The code of a packed table entry followed by the `size` magnitude bits
+    of value (T.81 F.1.2.1: value, or value - 1 in two's complement when it is
+    negative).  The negative case is ((code + 1) << size) + value - 1, which
+    needs no mask."""
+    cdef int sign = value >> 31
+    return ((<uint64_t>(code >> 8) - sign) << size) + <uint64_t>(<int64_t>(value + sign))
+
+
+cdef void pack_codes(uint32_t* out, object table) except *:
+    """(codes, sizes) arrays -> code << 8 | code length per symbol, 0 for none."""
+    cdef const uint32_t[::1] codes = table[0]
+    cdef const uint8_t[::1] sizes = table[1]
+    cdef int symbol
+    if codes.shape[0] < 256 or sizes.shape[0] < 256:
+        raise ValueError("Huffman code arrays must cover 256 symbols")
+    for symbol in range(256):
+        out[symbol] = (codes[symbol] << 8) | sizes[symbol] if sizes[symbol] else 0
+
+
+class EncodeError(ValueError):
+    """A coefficient the tables or the precision cannot code."""
+
+
+cdef struct Failure:
+    int kind   # 1: value too large for max_category, 2: symbol without a code, 3: DC difference too large
+    int value  # the value or the symbol
+
+
+cdef struct ArithmeticCoder:
+    # T.81 D.1 encoder registers, laid out as libjpeg's jcarith.c keeps them:
+    # C with three spacer bits above the output byte, the last byte held back
+    # (it may still take a carry), stacked 0xFF bytes and pending zero bytes
+    # (dropped if nothing follows them: "Pacman" termination, T.81 D.1.8).
+    int64_t c
+    int64_t a
+    int64_t stacked_ff
+    int64_t pending_zeros
+    int ct
+    int held            # the byte held back, -1 for none
+    uint8_t dc_stats[4][64]   # statistics bins: MPS sense << 7 | state index
+    uint8_t ac_stats[4][256]
+    uint8_t fixed             # the fixed 0.5 probability bin
+    int dc_context[4]         # per scan component: conditioning of its next DC
+    int dc_table[4]           # per scan component
+    int ac_table[4]
+    int dc_l[4]               # conditioning (DAC) per table
+    int dc_u[4]
+    int ac_k[4]
+
+
+cdef struct Encoder:
+    int coding          # HUFFMAN or ARITHMETIC
+    int kind            # ScanKind
+    int ss, se, ah, al
+    int max_category
+    int pad_bit
+    bint counting       # Huffman only: tally symbols, write nothing
+    int nslots
+    uint8_t* buf
+    Py_ssize_t capacity
+    OutBits b
+    Failure fail
+    int last_dc[4]
+    # Huffman, per scan component: packed codes, or frequencies when counting
+    uint32_t dc[4][256]
+    uint32_t ac[4][256]
+    int64_t* dc_freq[4]
+    int64_t* ac_freq[4]
+    # progressive Huffman: the pending EOB run and its held-back correction bits
+    int eobrun
+    int correction_count
+    int correction_limit  # end the run when more are held (libjpeg), or never (maximal)
+    uint8_t* corrections
+    ArithmeticCoder arith
+
+
+cdef inline void fail_with(Encoder* e, int kind, int value) noexcept nogil:
+    if not e.fail.kind:
+        e.fail.kind = kind
+        e.fail.value = value
+
+
+# ------------------------------------------------ Huffman, sequential scans
+
+cdef inline int dc_category(int16_t* blk, int* last_dc, int max_category, Failure* fail) noexcept nogil:
+    cdef int diff = blk[0] - last_dc[0]
+    cdef int size = bit_length(diff if diff >= 0 else -diff)
+    last_dc[0] = blk[0]
+    if size > max_category + 1:
+        fail.kind = 3
+        fail.value = diff
+    return size
+
+
+cdef inline int count_block(int16_t* blk, int* last_dc, int64_t* dc_freq, int64_t* ac_freq,
+                            int max_category, Failure* fail) noexcept nogil:
+    """Tally a block's symbols; nonzero on failure."""
+    cdef uint64_t mask
+    cdef int k, last = 0, run, value, size
+    size = dc_category(blk, last_dc, max_category, fail)
+    if fail.kind:
+        return 1
+    dc_freq[size] += 1
+    mask = nonzero_ac_mask(blk)
+    while mask:
+        k = ctz64(mask)
+        mask &= mask - 1
+        run = k - last - 1
+        last = k
+        value = blk[ZZ[k]]
+        size = bit_length_nonzero(value if value >= 0 else -value)
+        if size > max_category:
+            fail.kind = 1
+            fail.value = value
+            return 1
+        while run > 15:
+            ac_freq[0xF0] += 1
+            run -= 16
+        ac_freq[(run << 4) | size] += 1
+    if last != 63:
+        ac_freq[0] += 1
+    return 0
+
+
+cdef inline int encode_block(OutBits* b, int16_t* blk, int* last_dc, const uint32_t* dc,
+                             const uint32_t* ac, int max_category, Failure* fail) noexcept nogil:
+    """Huffman-code a block with packed tables; nonzero on failure."""
+    cdef uint64_t mask
+    cdef uint32_t code
+    cdef int k, last = 0, run, value, size, symbol
+    value = blk[0] - last_dc[0]
+    size = dc_category(blk, last_dc, max_category, fail)
+    if fail.kind:
+        return 1
+    code = dc[size]
+    if code == 0:
+        fail.kind = 2
+        fail.value = size
+        return 1
+    put_bits(b, with_magnitude(code, value, size), (code & 0xFF) + size)
+    mask = nonzero_ac_mask(blk)
+    while mask:
+        k = ctz64(mask)
+        mask &= mask - 1
+        run = k - last - 1
+        last = k
+        value = blk[ZZ[k]]
+        size = bit_length_nonzero(value if value >= 0 else -value)
+        if size > max_category:
+            fail.kind = 1
+            fail.value = value
+            return 1
+        while run > 15:
+            code = ac[0xF0]
+            if code == 0:
+                fail.kind = 2
+                fail.value = 0xF0
+                return 1
+            put_bits(b, code >> 8, code & 0xFF)
+            run -= 16
+        symbol = (run << 4) | size
+        code = ac[symbol]
+        if code == 0:
+            fail.kind = 2
+            fail.value = symbol
+            return 1
+        put_bits(b, with_magnitude(code, value, size), (code & 0xFF) + size)
+    if last != 63:
+        code = ac[0]
+        if code == 0:
+            fail.kind = 2
+            fail.value = 0
+            return 1
+        put_bits(b, code >> 8, code & 0xFF)
+    return 0
+
+
+cdef inline void huffman_sequential(Encoder* e, int16_t* blk, int comp) noexcept nogil:
+    cdef OutBits b
+    if e.counting:
+        count_block(blk, &e.last_dc[comp], e.dc_freq[comp], e.ac_freq[comp],
+                    e.max_category, &e.fail)
+        return
+    b = e.b  # a local copy the compiler can keep in registers
+    encode_block(&b, blk, &e.last_dc[comp], e.dc[comp], e.ac[comp], e.max_category, &e.fail)
+    e.b = b
+
+
+# ----------------------------------------------- Huffman, progressive scans
+
+cdef inline void emit_symbol(Encoder* e, const uint32_t* table, int64_t* freq,
+                             int symbol) noexcept nogil:
+    cdef uint32_t code
+    if e.counting:
+        freq[symbol] += 1
+        return
+    code = table[symbol]
+    if code == 0:
+        fail_with(e, 2, symbol)
+        return
+    put_bits(&e.b, code >> 8, code & 0xFF)
+
+
+cdef inline void emit_raw(Encoder* e, uint32_t value, int size) noexcept nogil:
+    if not e.counting and size:
+        put_bits(&e.b, value & ((1u << size) - 1), size)
+
+
+cdef void emit_corrections(Encoder* e, const uint8_t* bits, int count) noexcept nogil:
+    cdef int i
+    if not e.counting:
+        for i in range(count):
+            put_bits(&e.b, bits[i], 1)
+
+
+cdef void emit_eobrun(Encoder* e) noexcept nogil:
+    """Code the pending run of end-of-band blocks, then their correction bits
+    (an AC scan has one component, so its table is the first)."""
+    cdef int size
+    if e.eobrun > 0:
+        size = bit_length(e.eobrun) - 1
+        emit_symbol(e, e.ac[0], e.ac_freq[0], size << 4)
+        emit_raw(e, e.eobrun, size)
+        e.eobrun = 0
+        emit_corrections(e, e.corrections, e.correction_count)
+        e.correction_count = 0
+
+
+cdef void huffman_dc_first(Encoder* e, const int16_t* blk, int comp) noexcept nogil:
+    cdef int shifted = blk[0] >> e.al  # arithmetic shift, as libjpeg's IRIGHT_SHIFT
+    cdef int diff = shifted - e.last_dc[comp]
+    cdef int size = bit_length(diff if diff >= 0 else -diff)
+    e.last_dc[comp] = shifted
+    if size > e.max_category + 1:
+        fail_with(e, 3, diff)
+        return
+    emit_symbol(e, e.dc[comp], e.dc_freq[comp], size)
+    emit_raw(e, <uint32_t>(diff if diff >= 0 else diff - 1), size)
+
+
+cdef void huffman_ac_first(Encoder* e, const int16_t* blk) noexcept nogil:
+    cdef int k, value, magnitude, run = 0, size
+    for k in range(e.ss, e.se + 1):
+        value = blk[ZZ[k]]
+        magnitude = (value if value >= 0 else -value) >> e.al
+        if magnitude == 0:
+            run += 1
+            continue
+        emit_eobrun(e)
+        while run > 15:
+            emit_symbol(e, e.ac[0], e.ac_freq[0], 0xF0)
+            run -= 16
+        size = bit_length_nonzero(magnitude)
+        if size > e.max_category:
+            fail_with(e, 1, value)
+            return
+        emit_symbol(e, e.ac[0], e.ac_freq[0], (run << 4) | size)
+        emit_raw(e, <uint32_t>(magnitude if value >= 0 else ~magnitude), size)
+        run = 0
+    if run > 0:
+        e.eobrun += 1
+        if e.eobrun == MAX_EOBRUN:
+            emit_eobrun(e)
+
+
+cdef void huffman_ac_refine(Encoder* e, const int16_t* blk) noexcept nogil:
+    cdef int absolute[64]
+    cdef uint8_t pending[64]  # this block's correction bits not yet coded
+    cdef int k, end_of_band = 0, run = 0, count = 0, value
+    for k in range(e.ss, e.se + 1):
+        value = blk[ZZ[k]]
+        absolute[k] = (value if value >= 0 else -value) >> e.al
+        if absolute[k] == 1:
+            end_of_band = k  # the last coefficient newly nonzero in this scan
+    for k in range(e.ss, e.se + 1):
+        if absolute[k] == 0:
+            run += 1
+            continue
+        while run > 15 and k <= end_of_band:
+            emit_eobrun(e)
+            emit_symbol(e, e.ac[0], e.ac_freq[0], 0xF0)
+            run -= 16
+            emit_corrections(e, pending, count)
+            count = 0
+        if absolute[k] > 1:  # already nonzero: only its next bit, as a correction
+            pending[count] = absolute[k] & 1
+            count += 1
+            continue
+        emit_eobrun(e)
+        emit_symbol(e, e.ac[0], e.ac_freq[0], (run << 4) | 1)
+        emit_raw(e, 0 if blk[ZZ[k]] < 0 else 1, 1)
+        emit_corrections(e, pending, count)
+        count = 0
+        run = 0
+    if run > 0 or count > 0:
+        e.eobrun += 1
+        memcpy(e.corrections + e.correction_count, pending, count)
+        e.correction_count += count
+        if e.eobrun == MAX_EOBRUN or e.correction_count > e.correction_limit:
+            emit_eobrun(e)
+
+
+# ------------------------------------------------------ arithmetic coding
+
+cdef inline void arith_put(Encoder* e, int byte) noexcept nogil:
+    e.b.out[0] = <uint8_t>byte
+    e.b.out += 1
+
+
+cdef inline void arith_put_stuffed(Encoder* e, int byte) noexcept nogil:
+    arith_put(e, byte)
+    if byte == 0xFF:
+        arith_put(e, 0)
+
+
+cdef inline void arith_release_zeros(Encoder* e) noexcept nogil:
+    """Write the zero bytes held back, now that something follows them."""
+    while e.arith.pending_zeros > 0:
+        arith_put(e, 0)
+        e.arith.pending_zeros -= 1
+
+
+cdef inline void arith_carry_out(Encoder* e) noexcept nogil:
+    """A carry ran into the held byte: it goes out incremented, and the
+    stacked 0xFF bytes after it become zeros (still held back)."""
+    cdef ArithmeticCoder* s = &e.arith
+    if s.held >= 0:
+        arith_release_zeros(e)
+        arith_put_stuffed(e, s.held + 1)
+    s.pending_zeros += s.stacked_ff
+    s.stacked_ff = 0
+
+
+cdef inline void arith_settle(Encoder* e) noexcept nogil:
+    """No carry can reach the held byte and the stacked 0xFFs any more: write
+    them (a zero byte is held back instead, in case nothing follows it)."""
+    cdef ArithmeticCoder* s = &e.arith
+    if s.held == 0:
+        s.pending_zeros += 1
+    elif s.held > 0:
+        arith_release_zeros(e)
+        arith_put(e, s.held)
+    if s.stacked_ff:
+        arith_release_zeros(e)
+        while s.stacked_ff:
+            arith_put(e, 0xFF)
+            arith_put(e, 0)
+            s.stacked_ff -= 1
+
+
+cdef void arith_encode(Encoder* e, uint8_t* bin, int bit) noexcept nogil:
+    """Code one binary decision with the statistics in `bin` (T.81 D.1.2-D.1.6)."""
+    cdef ArithmeticCoder* s = &e.arith
+    cdef int state = bin[0] & 0x7F
+    cdef int mps = bin[0] >> 7
+    cdef int64_t qe = QE[state]
+    cdef int64_t byte
+    s.a -= qe
+    if bit != mps:
+        if s.a >= qe:  # else the LPS is the larger part: conditional exchange
+            s.c += s.a
+            s.a = qe
+        bin[0] = ((mps ^ SWITCH[state]) << 7) | NEXT_LPS[state]
+    else:
+        if s.a >= 0x8000:
+            return
+        if s.a < qe:  # conditional exchange
+            s.c += s.a
+            s.a = qe
+        bin[0] = (mps << 7) | NEXT_MPS[state]
+    while True:  # renormalize, a byte out every eight shifts
+        s.a <<= 1
+        s.c <<= 1
+        s.ct -= 1
+        if s.ct == 0:
+            byte = s.c >> 19
+            if byte > 0xFF:
+                arith_carry_out(e)
+                s.held = <int>(byte & 0xFF)
+            elif byte == 0xFF:
+                s.stacked_ff += 1
+            else:
+                arith_settle(e)
+                s.held = <int>byte
+            s.c &= 0x7FFFF
+            s.ct += 8
+        if s.a >= 0x8000:
+            break
+
+
+cdef void arith_finish(Encoder* e) noexcept nogil:
+    """Terminate the interval (T.81 D.1.8) with the fewest bytes, as libjpeg does."""
+    cdef ArithmeticCoder* s = &e.arith
+    cdef int64_t base = (s.a - 1 + s.c) & 0xFFFF0000LL
+    # the value in the final interval with the most trailing zero bits
+    s.c = base + 0x8000 if base < s.c else base
+    s.c <<= s.ct
+    if s.c & 0xF8000000LL:
+        arith_carry_out(e)
+    else:
+        arith_settle(e)
+    if s.c & 0x7FFF800LL:  # final bytes only when not zero
+        arith_release_zeros(e)
+        arith_put_stuffed(e, <int>((s.c >> 19) & 0xFF))
+        if s.c & 0x7F800:
+            arith_put_stuffed(e, <int>((s.c >> 11) & 0xFF))
+
+
+cdef void arith_ladder(Encoder* e, uint8_t* st, int m, int v) noexcept nogil:
+    """T.81 F.8 and F.9: climb the category ladder from bin `st`, m being the
+    category reached so far, until m is v's top bit; then code v's bits below
+    it with the bins 14 further on."""
+    while (m << 1) <= v:
+        arith_encode(e, st, 1)
+        m <<= 1
+        st += 1
+    arith_encode(e, st, 0)
+    st += 14
+    m >>= 1
+    while m:
+        arith_encode(e, st, 1 if m & v else 0)
+        m >>= 1
+
+
+cdef void arith_dc(Encoder* e, int value, int comp) noexcept nogil:
+    """T.81 F.1.4.1: the difference of value from the component's last, with
+    the conditioning of the last difference's size and sign."""
+    cdef ArithmeticCoder* s = &e.arith
+    cdef int table = s.dc_table[comp]
+    cdef uint8_t* st = &s.dc_stats[table][s.dc_context[comp]]
+    cdef int v = value - e.last_dc[comp], m
+    if v == 0:
+        arith_encode(e, st, 0)
+        s.dc_context[comp] = 0
+        return
+    if bit_length(v if v > 0 else -v) > e.max_category + 1:
+        fail_with(e, 3, v)
+        return
+    e.last_dc[comp] = value
+    arith_encode(e, st, 1)
+    if v > 0:
+        arith_encode(e, st + 1, 0)
+        st += 2
+        s.dc_context[comp] = 4
+    else:
+        v = -v
+        arith_encode(e, st + 1, 1)
+        st += 3
+        s.dc_context[comp] = 8
+    v -= 1
+    if v == 0:
+        arith_encode(e, st, 0)
+        m = 0
+    else:
+        arith_encode(e, st, 1)
+        arith_ladder(e, &s.dc_stats[table][20], 1, v)
+        m = 1 << (bit_length_nonzero(v) - 1)
+    # F.1.4.4.1.2: small differences condition the next one as zero, large ones apart
+    if m < ((1 << s.dc_l[table]) >> 1):
+        s.dc_context[comp] = 0
+    elif m > ((1 << s.dc_u[table]) >> 1):
+        s.dc_context[comp] += 8
+
+
+cdef void arith_ac_first(Encoder* e, const int16_t* blk, int comp, int ss, int se,
+                         int al) noexcept nogil:
+    """T.81 F.1.4.2 (a whole sequential block, ss = 1, al = 0) and G.1.3.2."""
+    cdef ArithmeticCoder* s = &e.arith
+    cdef int table = s.ac_table[comp]
+    cdef uint8_t* st
+    cdef int k, end, value, v
+    end = se
+    while end >= ss and ((blk[ZZ[end]] if blk[ZZ[end]] >= 0 else -blk[ZZ[end]]) >> al) == 0:
+        end -= 1
+    k = ss
+    while k <= end:
+        st = &s.ac_stats[table][3 * (k - 1)]
+        arith_encode(e, st, 0)  # not the end of the block yet
+        while True:
+            value = blk[ZZ[k]]
+            v = (value if value >= 0 else -value) >> al
+            if v:
+                break
+            arith_encode(e, st + 1, 0)
+            st += 3
+            k += 1
+        if bit_length_nonzero(v) > e.max_category:
+            fail_with(e, 1, value)
+            return
+        arith_encode(e, st + 1, 1)
+        arith_encode(e, &s.fixed, 1 if value < 0 else 0)
+        st += 2
+        v -= 1
+        if v == 0:
+            arith_encode(e, st, 0)
+        elif v == 1:
+            arith_encode(e, st, 1)
+            arith_ladder(e, st, 1, 1)
+        else:  # the second step is the same bin, then the ladder of the band
+            arith_encode(e, st, 1)
+            arith_encode(e, st, 1)
+            arith_ladder(e, &s.ac_stats[table][189 if k <= s.ac_k[table] else 217], 2, v)
+        k += 1
+    if k <= se:
+        arith_encode(e, &s.ac_stats[table][3 * (k - 1)], 1)
+
+
+cdef void arith_ac_refine(Encoder* e, const int16_t* blk, int comp) noexcept nogil:
+    """T.81 G.1.3.3: a bit more of the coefficients already nonzero, and the
+    sign of those that become nonzero now."""
+    cdef ArithmeticCoder* s = &e.arith
+    cdef int table = s.ac_table[comp]
+    cdef uint8_t* st
+    cdef int k, end, previous_end, value, v
+    end = e.se
+    while end > 0 and ((blk[ZZ[end]] if blk[ZZ[end]] >= 0 else -blk[ZZ[end]]) >> e.al) == 0:
+        end -= 1
+    previous_end = end  # the end of the block as the earlier scans left it
+    while previous_end > 0 and (
+            (blk[ZZ[previous_end]] if blk[ZZ[previous_end]] >= 0 else -blk[ZZ[previous_end]])
+            >> e.ah) == 0:
+        previous_end -= 1
+    k = e.ss
+    while k <= end:
+        st = &s.ac_stats[table][3 * (k - 1)]
+        if k > previous_end:
+            arith_encode(e, st, 0)
+        while True:
+            value = blk[ZZ[k]]
+            v = (value if value >= 0 else -value) >> e.al
+            if v:
+                if v >> 1:  # already nonzero: its next bit
+                    arith_encode(e, st + 2, v & 1)
+                else:
+                    arith_encode(e, st + 1, 1)
+                    arith_encode(e, &s.fixed, 1 if value < 0 else 0)
+                break
+            arith_encode(e, st + 1, 0)
+            st += 3
+            k += 1
+        k += 1
+    if k <= e.se:
+        arith_encode(e, &s.ac_stats[table][3 * (k - 1)], 1)
+
+
+cdef void arith_block(Encoder* e, const int16_t* blk, int comp) noexcept nogil:
+    if e.kind == SEQUENTIAL:
+        arith_dc(e, blk[0], comp)
+        arith_ac_first(e, blk, comp, 1, 63, 0)
+    elif e.kind == DC_FIRST:
+        arith_dc(e, blk[0] >> e.al, comp)
+    elif e.kind == DC_REFINE:
+        arith_encode(e, &e.arith.fixed, (blk[0] >> e.al) & 1)
+    elif e.kind == AC_FIRST:
+        arith_ac_first(e, blk, comp, e.ss, e.se, e.al)
+    else:
+        arith_ac_refine(e, blk, comp)
+
+
+# ------------------------------------------------------------ the driver
+
+cdef inline bint uses_dc(int kind) noexcept nogil:
+    return kind == SEQUENTIAL or kind == DC_FIRST
+
+
+cdef inline bint uses_ac(int kind) noexcept nogil:
+    return kind == SEQUENTIAL or kind == AC_FIRST or kind == AC_REFINE
+
+
+cdef void start_interval(Encoder* e) noexcept nogil:
+    """What every restart interval starts from (T.81 F.1.1.5, F.1.4.4, G.1.2)."""
+    cdef ArithmeticCoder* s = &e.arith
+    cdef int i
+    e.last_dc[0] = e.last_dc[1] = e.last_dc[2] = e.last_dc[3] = 0
+    e.eobrun = 0
+    e.correction_count = 0
+    if e.coding == ARITHMETIC:
+        for i in range(4):
+            s.dc_context[i] = 0
+            if uses_dc(e.kind):
+                memset(s.dc_stats[s.dc_table[i]], 0, 64)
+            if uses_ac(e.kind):
+                memset(s.ac_stats[s.ac_table[i]], 0, 256)
+        s.c = 0
+        s.a = 0x10000
+        s.stacked_ff = 0
+        s.pending_zeros = 0
+        s.ct = 11
+        s.held = -1
+
+
+cdef void end_interval(Encoder* e) noexcept nogil:
+    """Close the interval: pending EOB run, then padding or termination."""
+    if e.coding == ARITHMETIC:
+        arith_finish(e)
+        return
+    if e.kind == AC_FIRST or e.kind == AC_REFINE:
+        emit_eobrun(e)
+    if not e.counting:
+        flush_bits(&e.b, e.pad_bit)
+
+
+cdef int ensure_room(Encoder* e) noexcept nogil:
+    """Grow the output buffer to hold the worst case of one more MCU and of
+    everything held back; -1 when memory runs out."""
+    cdef Py_ssize_t length, want
+    cdef uint8_t* grown
+    if e.counting:
+        return 0
+    length = e.b.out - e.buf
+    if e.coding == ARITHMETIC:
+        want = ARITH_BLOCK_ROOM * e.nslots + e.arith.pending_zeros + 2 * e.arith.stacked_ff
+    else:
+        want = HUFFMAN_BLOCK_ROOM * e.nslots + e.correction_count // 4
+    want += length + 64  # pending bits and a restart marker
+    if want <= e.capacity:
+        return 0
+    if want < 2 * e.capacity:
+        want = 2 * e.capacity
+    grown = <uint8_t*>realloc(e.buf, want)
+    if grown == NULL:
+        return -1
+    e.buf = grown
+    e.capacity = want
+    e.b.out = grown + length
+    return 0
+
+
+cdef int run_scan(Encoder* e, Layout* lay, int mcus_wide, int mcus_high,
+                  int restart_interval) noexcept nogil:
+    """Code every MCU of the scan; -1 when memory runs out, else 0 (a coder's
+    failure is left in e.fail)."""
+    cdef int mrow, mcol, slot, comp, in_interval = 0, next_restart = 0
+    cdef int16_t* blk
+    start_interval(e)
+    for mrow in range(mcus_high):
+        for mcol in range(mcus_wide):
+            if ensure_room(e) < 0:
+                return -1
+            if restart_interval and in_interval == restart_interval:
+                end_interval(e)
+                if not e.counting:
+                    e.b.out[0] = 0xFF
+                    e.b.out[1] = RST0 + next_restart
+                    e.b.out += 2
+                next_restart = (next_restart + 1) & 7
+                start_interval(e)
+                in_interval = 0
+            in_interval += 1
+            for slot in range(lay.nslots):
+                blk = block_at(lay, slot, mrow, mcol)
+                comp = lay.comp[slot]
+                if e.coding == ARITHMETIC:
+                    arith_block(e, blk, comp)
+                elif e.kind == SEQUENTIAL:
+                    huffman_sequential(e, blk, comp)
+                elif e.kind == DC_FIRST:
+                    huffman_dc_first(e, blk, comp)
+                elif e.kind == DC_REFINE:
+                    emit_raw(e, (blk[0] >> e.al) & 1, 1)
+                elif e.kind == AC_FIRST:
+                    huffman_ac_first(e, blk)
+                else:
+                    huffman_ac_refine(e, blk)
+                if e.fail.kind:
+                    return 0
+    if ensure_room(e) < 0:
+        return -1
+    end_interval(e)
+    return 0
+
+
+cdef Encoder* new_encoder(tuple arrays, const int32_t[:, ::1] slots, Layout* lay, int coding,
+                          int kind, int ss, int se, int ah, int al) except NULL:
+    cdef Encoder* e
+    make_layout(lay, arrays, slots)
+    if kind < SEQUENTIAL or kind > AC_REFINE:
+        raise ValueError(f"unknown scan kind {kind}")
+    if (kind == AC_FIRST or kind == AC_REFINE) and lay.nslots != 1:
+        raise ValueError("a progressive AC scan holds one component")
+    e = <Encoder*>malloc(sizeof(Encoder))
+    if e == NULL:
+        raise MemoryError()
+    memset(e, 0, sizeof(Encoder))
+    e.coding = coding
+    e.kind = kind
+    e.ss = ss
+    e.se = se
+    e.ah = ah
+    e.al = al
+    e.nslots = lay.nslots
+    e.pad_bit = 1
+    e.b.free = 64
+    e.capacity = 1 << 16
+    e.buf = <uint8_t*>malloc(e.capacity)
+    if e.buf == NULL:
+        free(e)
+        raise MemoryError()
+    e.b.out = e.buf
+    return e
+
+
+cdef void free_encoder(Encoder* e) noexcept:
+    free(e.corrections)
+    free(e.buf)
+    free(e)
+
+
+cdef bytes finish_encoder(Encoder* e, int status):
+    """The coded bytes, or the coder's failure as an exception."""
+    if status < 0:
+        raise MemoryError()
+    if e.fail.kind == 1:
+        raise EncodeError(f"coefficient {e.fail.value} is too large for this precision")
+    if e.fail.kind == 3:
+        raise EncodeError(f"DC difference {e.fail.value} is too large for this precision")
+    if e.fail.kind == 2:
+        raise EncodeError(f"Huffman table has no code for symbol 0x{e.fail.value:02X}")
+    return e.buf[:e.b.out - e.buf]
+
+
+cdef void take_table(uint32_t* codes, int64_t** frequencies, object table,
+                     bint counting) except *:
+    """A scan component's table: packed codes, or where its counts go."""
+    cdef int64_t[::1] freq
+    if table is None:
+        raise ValueError("a scan component lacks a Huffman table its scan kind needs")
+    if counting:
+        freq = table
+        frequencies[0] = &freq[0]
+    else:
+        pack_codes(codes, table)
+
+
+def encode_scan(tuple arrays, const int32_t[:, ::1] slots, int mcus_wide, int mcus_high,
+                int restart_interval, int kind, int ss, int se, int ah, int al,
+                tuple dc_tables, tuple ac_tables, int max_category, int pad_bit,
+                bint counting, bint maximal_eob_runs=False):
+    """Huffman-code one scan of any kind, or with `counting` only tally its symbols.
+
+    dc_tables/ac_tables hold per scan component either (codes, sizes) arrays
+    or, when counting, an int64[257] frequency array to add to; a kind that
+    codes no symbols of a class takes None there.  Progressive AC refinement
+    scans end an EOB run early when its correction bits fill libjpeg's
+    buffer, unless `maximal_eob_runs`: then only EOB14's limit, a restart or
+    the scan's end closes a run.  Returns the entropy-coded bytes (empty when
+    counting).
+    """
+    cdef Layout lay
+    cdef Encoder* e = new_encoder(arrays, slots, &lay, HUFFMAN, kind, ss, se, ah, al)
+    cdef int i, comp, status
+    try:
+        e.max_category = max_category
+        e.pad_bit = pad_bit
+        e.counting = counting
+        for i in range(lay.nslots):
+            comp = lay.comp[i]
+            if uses_dc(kind):
+                take_table(e.dc[comp], &e.dc_freq[comp], dc_tables[comp], counting)
+            if uses_ac(kind):
+                take_table(e.ac[comp], &e.ac_freq[comp], ac_tables[comp], counting)
+        if kind == AC_REFINE:
+            e.correction_limit = (MAX_EOBRUN * 63 if maximal_eob_runs
+                                  else MAX_CORRECTION_BITS - 63)
+            e.corrections = <uint8_t*>malloc(e.correction_limit + 64)
+            if e.corrections == NULL:
+                raise MemoryError()
+        with nogil:
+            status = run_scan(e, &lay, mcus_wide, mcus_high, restart_interval)
+        return finish_encoder(e, status)
+    finally:
+        free_encoder(e)
+
+
+def encode_arithmetic_scan(tuple arrays, const int32_t[:, ::1] slots, int mcus_wide,
+                           int mcus_high, int restart_interval, int kind, int ss, int se,
+                           int ah, int al, const int32_t[::1] dc_ids, const int32_t[::1] ac_ids,
+                           const int32_t[::1] conditioning, int max_category):
+    """Arithmetic-code one scan of any kind (T.81 Annex D, F.1.4, G.1.3) as
+    libjpeg's jcarith.c does.  dc_ids/ac_ids give each scan component's
+    statistics tables (0..3); `conditioning` the DAC values in force: DC L for
+    tables 0-3, DC U for 0-3, AC Kx for 0-3.  Returns the entropy-coded bytes."""
+    cdef Layout lay
+    cdef Encoder* e = new_encoder(arrays, slots, &lay, ARITHMETIC, kind, ss, se, ah, al)
+    cdef int i, status
+    try:
+        e.max_category = max_category
+        if dc_ids.shape[0] < len(arrays) or ac_ids.shape[0] < len(arrays):
+            raise ValueError("every scan component needs its table ids")
+        for i in range(4):
+            e.arith.dc_table[i] = dc_ids[i] if i < dc_ids.shape[0] else 0
+            e.arith.ac_table[i] = ac_ids[i] if i < ac_ids.shape[0] else 0
+            if not (0 <= e.arith.dc_table[i] < 4 and 0 <= e.arith.ac_table[i] < 4):
+                raise ValueError("arithmetic coding table ids must be 0..3")
+            e.arith.dc_l[i] = conditioning[i]
+            e.arith.dc_u[i] = conditioning[4 + i]
+            e.arith.ac_k[i] = conditioning[8 + i]
+        e.arith.fixed = FIXED_STATE
+        with nogil:
+            status = run_scan(e, &lay, mcus_wide, mcus_high, restart_interval)
+        return finish_encoder(e, status)
+    finally:
+        free_encoder(e)
+
+
+# ------------------------------------------------- the bit layer, for tests
+
+def write_bits(fields, int pad_bit=1):
+    """The bit writer alone: append each (value, size <= 32) field, stuff
+    every 0xFF byte with a 0 and pad the last byte with pad_bit."""
+    cdef OutBits b
+    cdef uint8_t* buf
+    cdef Py_ssize_t total = 0
+    fields = [(int(value), int(size)) for value, size in fields]
+    for value, size in fields:
+        if not 0 <= size <= 32 or not 0 <= value < (1 << size):
+            raise ValueError(f"field {value} does not fit {size} bits")
+        total += size
+    buf = <uint8_t*>malloc(total // 4 + 32)
+    if buf == NULL:
+        raise MemoryError()
+    try:
+        b.acc = 0
+        b.free = 64
+        b.out = buf
+        for value, size in fields:
+            if size:
+                put_bits(&b, value, size)
+        flush_bits(&b, pad_bit)
+        return buf[:b.out - buf]
+    finally:
+        free(buf)
+
+
+def read_bits(const uint8_t[::1] data, sizes):
+    """The bit reader alone: read fields of the given sizes (each <= 25 bits)
+    from entropy-coded data.  Returns a dict: values, marker (the marker
+    that stopped the reading, 0 for none, 0xD9 past the end) and its offset,
+    insufficient (bits past the data were consumed, read as zeros) and pad
+    (the unread bits of the last byte are all ones)."""
+    cdef BitReader br
+    cdef int size
+    cdef uint8_t empty = 0
+    values = []
+    memset(&br, 0, sizeof(BitReader))
+    br.data = &data[0] if data.shape[0] else &empty
+    br.end = data.shape[0]
+    br.last_word = data.shape[0] - 8
+    br.marker_pos = br.end
+    for size in sizes:
+        if not 0 < size <= 25:
+            raise ValueError("field sizes must be 1..25 bits")
+        values.append(get_bits(&br, size))
+    return {
+        "values": values,
+        "marker": br.marker,
+        "marker_offset": br.marker_pos if br.marker else None,
+        "insufficient": bool(br.insufficient),
+        "pad": bool(padding_is_ones(&br)),
+    }

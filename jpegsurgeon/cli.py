@@ -184,6 +184,40 @@ def list_passes(as_json: bool) -> None:
     is_flag=True,
     help="Keep the original segments, Huffman tables and restart layout instead of strict JFIF.",
 )
+@click.option(
+    "--progressive",
+    is_flag=True,
+    help="Write libjpeg's default progression (jpeg_simple_progression), optimal tables "
+    "per scan, like `jpegtran -progressive -optimize`.",
+)
+@click.option(
+    "--scans",
+    "scans_path",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Write the scans of a scan script in jpegtran's -scans syntax (`0 1 2: 0 0 0 1;` "
+    "...), sequential or progressive; an invalid script is refused with its line and rule.",
+)
+@click.option(
+    "--restart",
+    metavar="N|NB",
+    help="A restart marker every N MCU rows, or every N MCUs with NB, as jpegtran's "
+    "-restart; 0 for none (the default).",
+)
+@click.option(
+    "--arithmetic",
+    is_flag=True,
+    help="Arithmetic coding (T.81 Annex D), like `jpegtran -arithmetic`. Lepton cannot "
+    "read such files: add --no-verify.",
+)
+@click.option(
+    "--eob-runs",
+    type=click.Choice(["libjpeg", "maximal"]),
+    default="libjpeg",
+    show_default=True,
+    help="How progressive AC scans end their EOB runs: as libjpeg does (which ends some "
+    "early, files Lepton refuses), or maximal (same coefficients, runs Lepton can store).",
+)
 @click.option("--no-verify", is_flag=True, help="Skip the Lepton round trip of OUT.")
 @_cycles_option
 @click.option(
@@ -204,6 +238,11 @@ def transform(
     pipeline: str | None,
     seed: int | None,
     preserve: bool,
+    progressive: bool,
+    scans_path: str | None,
+    restart: str | None,
+    arithmetic: bool,
+    eob_runs: str,
     no_verify: bool,
     cycles: int,
     keep_rejected: bool,
@@ -215,21 +254,25 @@ def transform(
 
     With no pass, OUT is IN re-emitted as strict baseline JFIF (SOI, a 16-byte
     JFIF APP0, DQT, SOF0, DHT, one SOS, EOI) with optimal Huffman tables, like
-    `jpegtran -optimize -copy none`. OUT is then checked with Lepton: it must
-    compress and decompress to identical bytes for --cycles cycles (exit 1
-    otherwise). OUT is written completely and verified, or not at all.
+    `jpegtran -optimize -copy none`. --progressive, --scans, --restart and
+    --arithmetic choose another layout, written as jpegtran writes it with
+    the same options. OUT is then checked with Lepton: it must compress and
+    decompress to identical bytes for --cycles cycles (exit 1 otherwise). OUT
+    is written completely and verified, or not at all.
     """
-    from . import read, write
+    from . import read
     from .errors import JpegError
     from .fileio import same_file, write_atomic
     from .lepton import round_trip
     from .passes import parse_spec, run_pipeline
+    from .writer import write_preserved, write_strict
 
     if same_file(input_path, output_path) and not in_place:
         raise JpegError(
             "OUT is the same file as IN; refusing to overwrite the input without --in-place",
             source=output_path,
         )
+    layout = _layout(preserve, progressive, scans_path, restart, arithmetic, eob_runs)
     calls = (_load_pipeline(pipeline) if pipeline else []) + [parse_spec(s) for s in pass_specs]
     image = read(input_path, limits)
     input_bytes = image.source_size
@@ -238,8 +281,13 @@ def transform(
         image, reports = run_pipeline(image, calls, seed)
     except JpegError as error:
         raise error.located(input_path) from None
+    if scans_path is not None:
+        try:
+            layout.script_for(image)  # a script must fit the image the passes left
+        except JpegError as error:
+            raise error.located(scans_path) from None
     try:
-        data = write(image, preserve=preserve)
+        data = write_preserved(image) if preserve else write_strict(image, layout)
     except JpegError as error:
         raise error.located(input_path) from None
     lepton = None if no_verify else round_trip(data, cycles, limits.max_lepton_bytes)
@@ -249,6 +297,7 @@ def transform(
         "input": input_path,
         "output": output_path,
         "mode": "preserve" if preserve else "strict",
+        "layout": None if preserve else layout.describe(),
         "seed": seed,
         "passes": reports,
         "input_bytes": input_bytes,
@@ -276,6 +325,50 @@ def transform(
     if lepton is not None and not lepton.verified:
         kept = "kept as asked" if keep_rejected else "not written"
         _fail(f"{output_path}: Lepton {lepton.error} ({kept})", 1)
+
+
+def _layout(
+    preserve: bool,
+    progressive: bool,
+    scans_path: str | None,
+    restart: str | None,
+    arithmetic: bool,
+    eob_runs: str,
+):
+    """The strict writer's layout from transform's options; usage errors exit 2."""
+    from .errors import JpegError
+    from .scan_script import ScanScriptError, parse_scan_script
+    from .writer import Layout
+
+    chosen = [name for name, given in (("--progressive", progressive), ("--scans", scans_path),
+              ("--restart", restart), ("--arithmetic", arithmetic),
+              ("--eob-runs", eob_runs != "libjpeg")) if given]  # fmt: skip
+    if preserve and chosen:
+        raise click.UsageError(
+            f"--preserve keeps the file's own layout; it cannot take {chosen[0]}"
+        )
+    scans = None
+    if scans_path is not None:
+        try:
+            with open(scans_path, encoding="latin-1") as handle:
+                text = handle.read(1 << 20)
+        except OSError as error:
+            raise JpegError(
+                f"cannot read scan script: {error.strerror}", source=scans_path
+            ) from None
+        try:
+            scans = parse_scan_script(text)
+        except ScanScriptError as error:
+            raise JpegError(f"scan script: {error}", source=scans_path) from None
+        if not scans:
+            raise JpegError("scan script holds no scan", source=scans_path)
+    try:
+        return Layout.from_options(
+            progressive=progressive, scans=scans, restart=restart, arithmetic=arithmetic,
+            eob_runs=eob_runs,
+        )  # fmt: skip
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
 
 
 @cli.command()

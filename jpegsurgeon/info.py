@@ -62,6 +62,7 @@ def describe(image: JpegImage) -> dict[str, Any]:
             for t in image.huffman_tables.values()
         ],
         "restart_interval": image.restart_interval,
+        "layout": layout(image),
         "scans": [
             {
                 "offset": s.header_offset,
@@ -84,6 +85,50 @@ def describe(image: JpegImage) -> dict[str, Any]:
         "truncated": image.truncated,
         "warnings": [str(w) for w in image.warnings],
     }
+
+
+def layout(image: JpegImage) -> dict[str, Any]:
+    """How the file lays out its scans: process, coding, interleaving, restarts."""
+    frame = image.frame
+    process = (
+        "progressive"
+        if frame.progressive
+        else "baseline"
+        if frame.kind == "baseline"
+        else "extended"
+    )
+    interleaved = sum(len(s.component_indexes) > 1 for s in image.scans)
+    intervals = sorted({s.restart_interval for s in image.scans})
+    return {
+        "process": process,
+        "coding": "arithmetic" if frame.arithmetic else "huffman",
+        "scans": len(image.scans),
+        "interleaved_scans": interleaved,
+        "restart_intervals": intervals,
+        "summary": _layout_summary(process, frame.arithmetic, len(image.scans), interleaved,
+                                   intervals),
+    }  # fmt: skip
+
+
+def _layout_summary(
+    process: str, arithmetic: bool, scans: int, interleaved: int, intervals: list[int]
+) -> str:
+    plural = "" if scans == 1 else "s"
+    if interleaved == scans:
+        weave = "interleaved" if scans == 1 else "all interleaved"
+    elif interleaved == 0:
+        weave = "non-interleaved"
+    else:
+        weave = f"{interleaved} interleaved"
+    restarts = [i for i in intervals if i]
+    if not restarts:
+        restart = "no restart markers"
+    else:
+        restart = "restart every " + " or ".join(str(i) for i in restarts) + " MCUs"
+        if 0 in intervals:
+            restart += " in some scans"
+    coding = "arithmetic" if arithmetic else "Huffman"
+    return f"{process}, {coding} coding, {scans} scan{plural} ({weave}), {restart}"
 
 
 def format_text(source: str, info: dict[str, Any]) -> str:
@@ -120,6 +165,7 @@ def format_text(source: str, info: dict[str, Any]) -> str:
             f"huffman table {t['class'].upper()}{t['table_id']}: {t['symbols']} symbols, "
             f"longest code {t['longest_code']} bits"
         )
+    lines.append(f"layout: {info['layout']['summary']}")
     lines.append(f"restart interval: {info['restart_interval'] or 'none'}")
     for n, s in enumerate(info["scans"], start=1):
         lines.append(

@@ -75,8 +75,21 @@ def round_trip(jpeg: bytes, cycles: int = 3, max_bytes: int | None = None) -> Le
     return result
 
 
+# Lepton refusals a different layout avoids, and what to do about each.
+_HINTS = (
+    ("non optimal eobruns", "write it with --eob-runs maximal: the same coefficients, in EOB "
+     "runs Lepton can store"),
+    ("arithm", "Lepton cannot read arithmetic-coded JPEGs: add --no-verify to write it unchecked"),
+)  # fmt: skip
+
+
 def _reason(error: Exception) -> str:
-    """Lepton's message without the Rust source locations it appends."""
+    """Lepton's message without the Rust source locations it appends, with a
+    hint when the refusal is one a layout option avoids."""
     text = str(error).strip().splitlines()
     first = text[0] if text else type(error).__name__
-    return first.removeprefix("Compression failed: ").removeprefix("Decompression failed: ")
+    reason = first.removeprefix("Compression failed: ").removeprefix("Decompression failed: ")
+    for needle, hint in _HINTS:
+        if needle in reason:
+            return f"{reason} ({hint})"
+    return reason

@@ -1,16 +1,23 @@
 """From the image model back to bytes: strict JFIF, or the original layout.
 
 Two paths:
-- `write_strict`: SOI, a 16-byte JFIF APP0, DQT, SOF0, DHT, one interleaved
-  SOS, EOI, with Huffman tables optimal for the data (T.81 K.2), the output
-  `jpegtran -optimize -copy none` would give.  Nothing else survives.
+- `write_strict`: SOI, a 16-byte JFIF APP0, DQT, the frame, then for each
+  scan of a scan script its tables (DHT, or DAC for arithmetic coding), DRI
+  when the restart interval changes, SOS and the entropy-coded data; EOI.
+  Huffman tables are optimal for each scan's data (T.81 K.2).  The layout is
+  data (`Layout`: a scan script, coding, restart interval); every layout
+  comes out as `jpegtran -optimize -copy none` with the same options writes
+  it.  Nothing but the JFIF header survives of the input's metadata.
 - `write_preserved`: every original segment in its place, each scan,
-  sequential or progressive, re-encoded with its own Huffman tables, restart
-  interval and padding.  For an intact file written by a libjpeg-like
-  encoder the output is the input, byte for byte.
+  sequential or progressive, Huffman or arithmetic, re-encoded with its own
+  tables, restart interval and padding.  For an intact file written by a
+  libjpeg-like encoder the output is the input, byte for byte.
 """
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,15 +28,182 @@ from .errors import JpegError, UnsupportedJpeg
 from .huffman import encode_arrays, optimal_table
 from .markers import Marker, stands_alone
 from .model import ZIGZAG_TO_NATURAL, Component, HuffmanTable, JpegImage, Scan
-from .segments import Dht, Dqt, Jfif, Sof, Sos, build_segment
+from .scan_script import (
+    ScanScriptError,
+    ScanSpec,
+    parse_scan_script,
+    sequential_script,
+    simple_progression,
+    validate_scan_script,
+)
+from .segments import Dac, Dht, Dqt, Dri, Jfif, Sof, Sos, build_segment
 
 # Largest magnitude category a Huffman-coded AC coefficient may have
 # (T.81 F.1.2.2: 10 for 8-bit samples, 14 for 12-bit).  A DC difference may
 # be one category larger.
 _MAX_AC_CATEGORY = {8: 10, 12: 14}
+# Arithmetic coding conditioning jpegtran writes: T.81's defaults, DC L=0 U=1, AC Kx=5.
+_DEFAULT_CONDITIONING = (0,) * 4 + (1,) * 4 + (5,) * 4
+EOB_RUN_MODES = ("libjpeg", "maximal")
 
 
-def write_strict(image: JpegImage) -> bytes:
+@dataclass(frozen=True)
+class Restart:
+    """A restart interval as jpegtran's -restart takes it: N MCU rows, or N MCUs ("NB")."""
+
+    count: int
+    in_rows: bool = True
+
+    @classmethod
+    def parse(cls, text: str | int) -> Restart:
+        match = re.fullmatch(r"\s*(\d+)\s*([bB]?)\s*", str(text))
+        if not match or int(match.group(1)) > 65535:
+            raise ValueError(f"restart {text!r}: expected N (MCU rows) or NB (MCUs), N 0..65535")
+        return cls(int(match.group(1)), not match.group(2))
+
+    def interval(self, mcus_wide: int) -> int:
+        """MCUs per interval in a scan whose MCU rows hold mcus_wide MCUs."""
+        return min(self.count * mcus_wide, 65535) if self.in_rows else self.count
+
+    def __str__(self) -> str:
+        return f"{self.count}" if self.in_rows else f"{self.count}B"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How strict output lays out its scans: jpegtran's -progressive, -scans,
+    -restart and -arithmetic.  `scans` overrides `progressive`; `eob_runs`
+    "maximal" lets no EOB run end early (what Lepton needs of progressive files)."""
+
+    scans: tuple[ScanSpec, ...] | None = None
+    progressive: bool = False
+    arithmetic: bool = False
+    restart: Restart | None = None
+    eob_runs: str = "libjpeg"
+
+    @classmethod
+    def from_options(
+        cls,
+        *,
+        progressive: bool = False,
+        scans: str | tuple[ScanSpec, ...] | list[ScanSpec] | None = None,
+        restart: str | int | Restart | None = None,
+        arithmetic: bool = False,
+        eob_runs: str = "libjpeg",
+    ) -> Layout:
+        """The layout for keyword options as `jpegsurgeon.write` takes them;
+        `scans` may be a script's text."""
+        if isinstance(scans, str):
+            scans = parse_scan_script(scans)
+        if restart is not None and not isinstance(restart, Restart):
+            restart = Restart.parse(restart)
+        if eob_runs not in EOB_RUN_MODES:
+            raise ValueError(f"eob_runs {eob_runs!r}: expected one of {', '.join(EOB_RUN_MODES)}")
+        return cls(
+            scans=None if scans is None else tuple(scans),
+            progressive=progressive,
+            arithmetic=arithmetic,
+            restart=restart if restart and restart.count else None,
+            eob_runs=eob_runs,
+        )
+
+    def script_for(self, image: JpegImage) -> tuple[list[ScanSpec], bool]:
+        """The scans to write and whether they make a progressive frame."""
+        components = image.components
+        sampling = [(c.h, c.v) for c in components]
+        if self.scans is not None:
+            scans = list(self.scans)
+        elif self.progressive:
+            scans = simple_progression(len(components), image.colour_space == "YCbCr")
+        else:
+            scans = sequential_script(len(components))
+        try:
+            progressive = validate_scan_script(scans, sampling)
+        except ScanScriptError as error:
+            raise JpegError(f"scan script: {error}") from None
+        return scans, progressive
+
+    def describe(self) -> dict:
+        return {
+            "progressive": self.progressive,
+            "scans": None if self.scans is None else [s.as_dict() for s in self.scans],
+            "arithmetic": self.arithmetic,
+            "restart": None if self.restart is None else str(self.restart),
+            "eob_runs": self.eob_runs,
+        }
+
+
+DEFAULT_LAYOUT = Layout()
+
+
+def write_strict(image: JpegImage, layout: Layout = DEFAULT_LAYOUT) -> bytes:
+    """Strict JFIF in the given layout, tables and data as jpegtran writes them."""
+    _check_strict(image)
+    frame = image.frame
+    components = frame.components
+    scans, progressive = layout.script_for(image)
+    quant_ids = _quant_table_ids(components)
+    # libjpeg's defaults: luma on tables 0, every chroma component on tables 1
+    table_ids = [
+        0 if i == 0 or image.huffman_plan == "shared" else 1 for i in range(len(components))
+    ]
+    if image.huffman_plan == "original" and (progressive or layout.arithmetic or len(scans) > 1):
+        raise UnsupportedJpeg(
+            "rebuild-huffman tables=original keeps one baseline scan's tables: it cannot "
+            "code a progressive, arithmetic or multi-scan layout"
+        )
+    parts = [
+        bytes((0xFF, Marker.SOI)),
+        _jfif_segment(image),
+        _dqt_segment(components, quant_ids),
+        _sof_segment(image, quant_ids, progressive, layout.arithmetic),
+    ]
+    restart_in_force = 0
+    for spec in scans:
+        kind = _kind(spec, progressive)
+        indexes = list(spec.components)
+        slots, mcus_wide, mcus_high = scan_layout(frame, indexes)
+        arrays = tuple(components[i].coefficients.reshape(-1, 64) for i in indexes)
+        interval = layout.restart.interval(mcus_wide) if layout.restart else 0
+        dc_ids = [table_ids[i] for i in indexes]
+        ac_ids = list(dc_ids)
+        if layout.arithmetic:
+            header = _dac_segment(kind, dc_ids, ac_ids)
+            data = _encoded(
+                _entropy.encode_arithmetic_scan, arrays, slots, mcus_wide, mcus_high, interval,
+                kind, spec.ss, spec.se, spec.ah, spec.al, np.array(dc_ids, np.int32),
+                np.array(ac_ids, np.int32), np.array(_DEFAULT_CONDITIONING, np.int32),
+                _MAX_AC_CATEGORY[8],
+            )  # fmt: skip
+        else:
+            scan_args = (arrays, slots, mcus_wide, mcus_high, interval, kind,
+                         spec.ss, spec.se, spec.ah, spec.al)  # fmt: skip
+            maximal = layout.eob_runs == "maximal"
+            dc_ids, ac_ids, tables = _scan_tables(image, kind, scan_args, dc_ids, ac_ids, maximal)
+            codes = {(t.table_class, t.table_id): encode_arrays(t) for t in tables}
+            needs_dc, needs_ac = scan_needs(kind)
+            data = _encoded(
+                _entropy.encode_scan, *scan_args,
+                tuple(codes[(0, t)] if needs_dc else None for t in dc_ids),
+                tuple(codes[(1, t)] if needs_ac else None for t in ac_ids),
+                _MAX_AC_CATEGORY[8], 1, False, maximal,
+            )  # fmt: skip
+            header = (
+                build_segment(Marker.DHT, Dht.build({"tables": [_huffman_spec(t) for t in tables]}))
+                if tables
+                else b""
+            )
+        parts.append(header)
+        if interval != restart_in_force:
+            parts.append(build_segment(Marker.DRI, Dri.build({"restart_interval": interval})))
+            restart_in_force = interval
+        parts.append(_sos_segment(components, spec, kind, dc_ids, ac_ids))
+        parts.append(data)
+    parts.append(bytes((0xFF, Marker.EOI)))
+    return b"".join(parts)
+
+
+def _check_strict(image: JpegImage) -> None:
     frame = image.frame
     if frame.precision != 8:
         raise UnsupportedJpeg(
@@ -41,96 +215,69 @@ def write_strict(image: JpegImage) -> bytes:
             f"{image.colour_space} image: JFIF holds only grayscale or YCbCr, and a JFIF header "
             "would make decoders show wrong colours (use preserve mode to keep the file's own)"
         )
-    components = frame.components
-    single = len(components) == 1
-    if not single and sum(c.h * c.v for c in components) > 10:
-        raise UnsupportedJpeg("more than 10 blocks per MCU cannot go in one interleaved scan")
-    quant_ids = _quant_table_ids(components)
-    indexes = list(range(len(components)))
-    slots, mcus_wide, mcus_high = scan_layout(frame, indexes)
-    arrays = tuple(c.coefficients.reshape(-1, 64) for c in components)
-    max_category = _MAX_AC_CATEGORY[8]
-    if image.huffman_plan == "original":
-        dc_ids, ac_ids, tables = _original_tables(image)
-    else:
-        # per-class: one table pair for luma, one for all chroma, the most baseline allows
-        shared = image.huffman_plan == "shared"
-        dc_ids = ac_ids = [0 if i == 0 or shared else 1 for i in indexes]
-        frequencies = {(c, t): np.zeros(257, np.int64) for c in (0, 1) for t in set(dc_ids)}
-        _encode(
-            arrays, slots, mcus_wide, mcus_high, 0,
-            tuple(frequencies[(0, t)] for t in dc_ids),
-            tuple(frequencies[(1, t)] for t in ac_ids),
-            max_category, 1, counting=True,
-        )  # fmt: skip
-        tables = [optimal_table(freq, *key) for key, freq in sorted(frequencies.items())]
-        dc_ids, ac_ids, tables = _drop_repeated_tables(dc_ids, ac_ids, tables)
-    codes = {(t.table_class, t.table_id): encode_arrays(t) for t in tables}
-    data = _encode(
-        arrays, slots, mcus_wide, mcus_high, 0,
-        tuple(codes[(0, t)] for t in dc_ids),
-        tuple(codes[(1, t)] for t in ac_ids),
-        max_category, 1, counting=False,
-    )  # fmt: skip
 
-    sampling = [(1, 1) if single else (c.h, c.v) for c in components]
-    return b"".join(
-        [
-            bytes((0xFF, Marker.SOI)),
-            _jfif_segment(image),
-            _dqt_segment(components, quant_ids),
-            build_segment(
-                Marker.SOF0,
-                Sof.build(
-                    {
-                        "precision": 8,
-                        "height": frame.height,
-                        "width": frame.width,
-                        "components": [
-                            {
-                                "component_id": c.component_id,
-                                "sampling": {"h": h, "v": v},
-                                "quant_table_id": q,
-                            }
-                            for c, (h, v), q in zip(components, sampling, quant_ids)
-                        ],
-                    }
-                ),
-            ),  # fmt: skip
-            build_segment(Marker.DHT, Dht.build({"tables": [_huffman_spec(t) for t in tables]})),
-            build_segment(
-                Marker.SOS,
-                Sos.build(
-                    {
-                        "components": [
-                            {"component_id": c.component_id, "tables": {"dc": d, "ac": a}}
-                            for c, d, a in zip(components, dc_ids, ac_ids)
-                        ],
-                        "ss": 0,
-                        "se": 63,
-                        "approximation": {"ah": 0, "al": 0},
-                    }
-                ),
-            ),
-            data,
-            bytes((0xFF, Marker.EOI)),
-        ]
-    )
+
+def _kind(spec: ScanSpec, progressive: bool) -> ScanKind:
+    if not progressive:
+        return ScanKind.SEQUENTIAL
+    if spec.ss == 0:
+        return ScanKind.DC_FIRST if spec.ah == 0 else ScanKind.DC_REFINE
+    return ScanKind.AC_FIRST if spec.ah == 0 else ScanKind.AC_REFINE
+
+
+def _scan_tables(
+    image: JpegImage,
+    kind: ScanKind,
+    scan_args: tuple,
+    dc_ids: list[int],
+    ac_ids: list[int],
+    maximal_eob_runs: bool,
+) -> tuple[list[int], list[int], list[HuffmanTable]]:
+    """The Huffman tables one scan uses, optimal for its data (as libjpeg's
+    -optimize makes them per scan), and the table ids its components name."""
+    if image.huffman_plan == "original":
+        return _original_tables(image)
+    needs_dc, needs_ac = scan_needs(kind)
+    frequencies = {}
+    for table_class, ids, needed in ((0, dc_ids, needs_dc), (1, ac_ids, needs_ac)):
+        if needed:
+            for t in ids:
+                frequencies.setdefault((table_class, t), np.zeros(257, np.int64))
+    if not frequencies:  # a DC refinement scan codes raw bits only
+        return dc_ids, ac_ids, []
+    _encoded(
+        _entropy.encode_scan, *scan_args,
+        tuple(frequencies[(0, t)] if needs_dc else None for t in dc_ids),
+        tuple(frequencies[(1, t)] if needs_ac else None for t in ac_ids),
+        _MAX_AC_CATEGORY[8], 1, True, maximal_eob_runs,
+    )  # fmt: skip
+    tables = [optimal_table(freq, *key) for key, freq in sorted(frequencies.items())]
+    return _drop_repeated_tables(dc_ids, ac_ids, tables)
+
+
+def _encoded(function, *args) -> bytes:
+    try:
+        return function(*args)
+    except _entropy.EncodeError as error:
+        raise JpegError(f"cannot write this JPEG: {error}") from None
 
 
 def _drop_repeated_tables(
     dc_ids: list[int], ac_ids: list[int], tables: list[HuffmanTable]
 ) -> tuple[list[int], list[int], list[HuffmanTable]]:
-    """When chroma's optimal table comes out identical to luma's, use luma's:
-    a table defined twice is padding to a strict reader."""
+    """When chroma's optimal tables come out identical to luma's, use luma's:
+    a table defined twice is padding to a strict reader.  Both classes move
+    together, so that a component's DC and AC tables keep one id (the C++
+    Lepton looks a component's AC table up by its DC table's id)."""
     by_key = {(t.table_class, t.table_id): t for t in tables}
-    ids = {0: list(dc_ids), 1: list(ac_ids)}
-    for table_class in (0, 1):
+    classes = {table_class for table_class, _ in by_key}
+    for table_class in classes:
         luma, chroma = by_key.get((table_class, 0)), by_key.get((table_class, 1))
-        if luma and chroma and (luma.counts, luma.symbols) == (chroma.counts, chroma.symbols):
-            ids[table_class] = [0] * len(ids[table_class])
-            del by_key[(table_class, 1)]
-    return ids[0], ids[1], list(by_key.values())
+        if not (luma and chroma and (luma.counts, luma.symbols) == (chroma.counts, chroma.symbols)):
+            return dc_ids, ac_ids, tables
+    for table_class in classes:
+        by_key.pop((table_class, 1), None)
+    return [0] * len(dc_ids), [0] * len(ac_ids), list(by_key.values())
 
 
 def _original_tables(image: JpegImage) -> tuple[list[int], list[int], list[HuffmanTable]]:
@@ -189,6 +336,81 @@ def _dqt_segment(components: list[Component], quant_ids: list[int]) -> bytes:
     return build_segment(Marker.DQT, Dqt.build({"tables": tables}))
 
 
+def _sof_segment(
+    image: JpegImage, quant_ids: list[int], progressive: bool, arithmetic: bool
+) -> bytes:
+    """The frame header; baseline (SOF0) whenever the layout allows it, as libjpeg decides."""
+    if arithmetic:
+        marker = Marker.SOF10 if progressive else Marker.SOF9
+    else:
+        marker = Marker.SOF2 if progressive else Marker.SOF0
+    components = image.components
+    single = len(components) == 1  # a lone component's sampling factors mean nothing
+    return build_segment(
+        marker,
+        Sof.build(
+            {
+                "precision": 8,
+                "height": image.height,
+                "width": image.width,
+                "components": [
+                    {
+                        "component_id": c.component_id,
+                        "sampling": {"h": 1 if single else c.h, "v": 1 if single else c.v},
+                        "quant_table_id": q,
+                    }
+                    for c, q in zip(components, quant_ids)
+                ],
+            }
+        ),
+    )
+
+
+def _sos_segment(
+    components: list[Component],
+    spec: ScanSpec,
+    kind: ScanKind,
+    dc_ids: list[int],
+    ac_ids: list[int],
+) -> bytes:
+    """The scan header; table ids a progressive scan does not use are written
+    as 0, as libjpeg writes them."""
+    needs_dc, needs_ac = scan_needs(kind)
+    return build_segment(
+        Marker.SOS,
+        Sos.build(
+            {
+                "components": [
+                    {
+                        "component_id": components[i].component_id,
+                        "tables": {"dc": d if needs_dc else 0, "ac": a if needs_ac else 0},
+                    }
+                    for i, d, a in zip(spec.components, dc_ids, ac_ids)
+                ],
+                "ss": spec.ss,
+                "se": spec.se,
+                "approximation": {"ah": spec.ah, "al": spec.al},
+            }
+        ),
+    )
+
+
+def _dac_segment(kind: ScanKind, dc_ids: list[int], ac_ids: list[int]) -> bytes:
+    """Conditioning of the arithmetic tables a scan uses (the defaults, which
+    libjpeg writes out all the same); none for a DC refinement scan."""
+    needs_dc, needs_ac = scan_needs(kind)
+    entries = []
+    for table_id in range(4):
+        if needs_dc and table_id in dc_ids:
+            low, high = _DEFAULT_CONDITIONING[table_id], _DEFAULT_CONDITIONING[4 + table_id]
+            entries.append({"info": {"table_class": 0, "table_id": table_id},
+                            "value": low | high << 4})  # fmt: skip
+        if needs_ac and table_id in ac_ids:
+            entries.append({"info": {"table_class": 1, "table_id": table_id},
+                            "value": _DEFAULT_CONDITIONING[8 + table_id]})  # fmt: skip
+    return build_segment(Marker.DAC, Dac.build({"conditioning": entries})) if entries else b""
+
+
 def write_preserved(image: JpegImage) -> bytes:
     frame = image.frame
     _check_preservable(image)
@@ -214,11 +436,6 @@ def _check_preservable(image: JpegImage) -> None:
     carry a model whose tables or frame size a pass has changed."""
     if not image.segments:
         raise UnsupportedJpeg("preserve mode needs an image read from a file")
-    if image.frame.arithmetic:
-        raise UnsupportedJpeg(
-            "preserve mode cannot re-encode arithmetic-coded scans; strict output converts "
-            "them to Huffman-coded baseline"
-        )
     sof = next(s for s in image.segments if s.marker == image.frame.marker)
     if (sof.parsed.width, sof.parsed.height) != (image.width, image.height):
         raise UnsupportedJpeg(
@@ -240,48 +457,27 @@ def _encode_scan_preserved(image: JpegImage, scan: Scan, max_category: int) -> b
     slots, mcus_wide, mcus_high = scan_layout(frame, scan.component_indexes)
     arrays = tuple(frame.components[i].coefficients.reshape(-1, 64) for i in scan.component_indexes)
     kind = scan_kind(frame, scan)
-    needs_dc, needs_ac = scan_needs(kind)
-    dc = tuple(
-        encode_arrays(scan_table(scan, 0, t)) if needs_dc else None for t in scan.dc_table_ids
-    )
-    ac = tuple(
-        encode_arrays(scan_table(scan, 1, t)) if needs_ac else None for t in scan.ac_table_ids
-    )
+    scan_args = (arrays, slots, mcus_wide, mcus_high, scan.restart_interval, kind,
+                 scan.ss, scan.se, scan.ah, scan.al)  # fmt: skip
     try:
-        if kind == ScanKind.SEQUENTIAL:
-            return _entropy.encode_sequential_scan(
-                arrays, slots, mcus_wide, mcus_high, scan.restart_interval, dc, ac,
-                max_category, scan.pad_bit, False,
+        if frame.arithmetic:
+            return _entropy.encode_arithmetic_scan(
+                *scan_args, np.array(scan.dc_table_ids, np.int32),
+                np.array(scan.ac_table_ids, np.int32), np.array(scan.conditioning, np.int32),
+                max_category,
             )  # fmt: skip
-        return _entropy.encode_progressive_scan(
-            arrays, slots, mcus_wide, mcus_high, scan.restart_interval, kind,
-            scan.ss, scan.se, scan.ah, scan.al, dc, ac, max_category, scan.pad_bit, False,
-        )  # fmt: skip
+        needs_dc, needs_ac = scan_needs(kind)
+        dc = tuple(
+            encode_arrays(scan_table(scan, 0, t)) if needs_dc else None for t in scan.dc_table_ids
+        )
+        ac = tuple(
+            encode_arrays(scan_table(scan, 1, t)) if needs_ac else None for t in scan.ac_table_ids
+        )
+        return _entropy.encode_scan(*scan_args, dc, ac, max_category, scan.pad_bit, False)
     except _entropy.EncodeError as error:
         raise JpegError(
             f"cannot re-encode scan with its original tables: {error}", scan.header_offset
         ) from None
-
-
-def _encode(
-    arrays,
-    slots,
-    mcus_wide,
-    mcus_high,
-    restart_interval,
-    dc,
-    ac,
-    max_category,
-    pad_bit,
-    counting: bool,
-) -> bytes:
-    try:
-        return _entropy.encode_sequential_scan(
-            arrays, slots, mcus_wide, mcus_high, restart_interval, dc, ac, max_category,
-            pad_bit, counting,
-        )  # fmt: skip
-    except _entropy.EncodeError as error:
-        raise JpegError(f"cannot write baseline JPEG: {error}") from None
 
 
 def _quant_table_ids(components: list[Component]) -> list[int]:

@@ -101,11 +101,11 @@ def test_progressive_input_becomes_baseline():
 
 def intact(path) -> bool:
     image = jpegsurgeon.read(path)
-    return not image.truncated and not image.trailing and not image.frame.arithmetic
+    return not image.truncated and not image.trailing
 
 
-# Preserve mode re-encodes Huffman scans only; arithmetic input converts to strict output.
-DECODABLE = [p for p in FIXTURE_FILES + CORPUS_FILES if p.name not in ARITHMETIC]
+# Preserve mode re-encodes every scan: Huffman or arithmetic, sequential or progressive.
+DECODABLE = FIXTURE_FILES + CORPUS_FILES
 
 
 @pytest.mark.parametrize("path", DECODABLE, ids=file_id)
@@ -200,12 +200,14 @@ def test_zero_quantizer_is_refused():
         jpegsurgeon.write(image)
 
 
-def test_arithmetic_input_becomes_huffman_baseline_and_preserve_refuses_it():
-    path = next(p for p in FIXTURE_FILES if p.name.startswith("arithmetic_progressive"))
-    image = jpegsurgeon.read(path)
-    again = jpegsurgeon.read(jpegsurgeon.write(image))
-    assert again.frame.marker == Marker.SOF0 and not again.frame.arithmetic
-    for a, b in zip(image.components, again.components):
-        np.testing.assert_array_equal(a.coefficients, b.coefficients)
-    with pytest.raises(UnsupportedJpeg, match="arithmetic"):
-        jpegsurgeon.write(image, preserve=True)
+def test_arithmetic_input_becomes_huffman_baseline_and_is_preserved_byte_for_byte():
+    arithmetic = [p for p in DECODABLE if p.name in ARITHMETIC]
+    assert len(arithmetic) >= 2  # the fixtures alone hold two
+    for path in arithmetic:
+        data = path.read_bytes()
+        image = jpegsurgeon.read(data)
+        again = jpegsurgeon.read(jpegsurgeon.write(image))
+        assert again.frame.marker == Marker.SOF0 and not again.frame.arithmetic
+        for a, b in zip(image.components, again.components):
+            np.testing.assert_array_equal(a.coefficients, b.coefficients)
+        assert jpegsurgeon.write(image, preserve=True) == data

@@ -79,10 +79,8 @@ def breakers(base: bytes) -> dict[str, bytes]:
     )  # a 1x1 thumbnail
     zero_padded = jpegsurgeon.read(base)
     zero_padded.scans[0].pad_bit = 0
-    # chroma's table given the luma table's entries: two ids, one table, both used
-    tables = Dqt.parse(dqt.payload)
-    tables.tables[1].entries = tables.tables[0].entries
-    same_tables = Dqt.build(tables)
+    # the luma table defined again under its id, while the same table is in force
+    luma_table = Dqt.build({"tables": Dqt.parse(dqt.payload).tables[:1]})
     oversubscribed = b"\x00" + bytes([2] + [0] * 15) + b"\x00\x01"  # two 1-bit codes
     cut = scan.data_offset + scan.data_length - 3000  # still inside the size window
     while base[cut - 1] == 0xFF:  # do not leave half a stuffed byte
@@ -108,10 +106,8 @@ def breakers(base: bytes) -> dict[str, bytes]:
         "segments.non-graphical": insert_before(
             base, Marker.DQT, build_segment(Marker.JPG0, b"\x00\x00")
         ),
-        "payload.duplicate-table": (
-            base[: dqt.offset]
-            + build_segment(Marker.DQT, same_tables)
-            + base[dqt.offset + dqt.size :]
+        "payload.duplicate-table": insert_before(
+            base, Marker.SOF0, build_segment(Marker.DQT, luma_table)
         ),
         "payload.unused-table": insert_before(
             base, Marker.DQT, build_segment(Marker.DQT, b"\x03" + bytes(range(1, 65)))

@@ -59,8 +59,9 @@ class Facts:
                 for table_id in ids:
                     counts.setdefault((table_class, table_id), np.zeros(257, np.int64))
             try:
-                _entropy.encode_sequential_scan(
-                    arrays, slots, wide, high, scan.restart_interval,
+                _entropy.encode_scan(
+                    arrays, slots, wide, high, scan.restart_interval, _entropy.ScanKind.SEQUENTIAL,
+                    0, 63, 0, 0,
                     tuple(counts[(0, t)] for t in scan.dc_table_ids),
                     tuple(counts[(1, t)] for t in scan.ac_table_ids),
                     14, 1, True,

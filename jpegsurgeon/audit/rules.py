@@ -176,13 +176,14 @@ class _Definition:
     content: bytes
     used: bool = False
     duplicate_of: _Definition | None = None
+    repeated: bool = False  # defined again, unchanged, before a scan took it
 
 
 def _table_history(facts: Facts) -> list[_Definition]:
     """Every table definition in file order, marked used when a scan (or, for a
     quantization table, a component's first scan, where libjpeg latches it)
-    took it while it was in force, and linked to an earlier definition with
-    the same content that was still in force when it came."""
+    took it while it was in force, and linked to the definition it repeats
+    when the same content was already in force under its id."""
     image = facts.image
     history: list[_Definition] = []
     current: dict[tuple[str, int], _Definition] = {}
@@ -213,15 +214,19 @@ def _table_history(facts: Facts) -> list[_Definition]:
                 kind = "DC Huffman table" if spec.info.table_class == 0 else "AC Huffman table"
                 content = bytes(spec.counts) + bytes(spec.symbols)
             definition = _Definition(kind, spec.info.table_id, segment.offset, content)
-            definition.duplicate_of = next(
-                (d for d in current.values() if d.kind == kind and d.content == content), None
-            )
+            # Equal contents under two ids, each used, is what libjpeg writes at
+            # quality 100 (and when luma's and chroma's codes agree): normal.  A
+            # duplicate defines the table in force under its id over again.
+            previous = current.get((kind, spec.info.table_id))
+            if previous is not None and previous.content == content:
+                definition.duplicate_of = previous
+                previous.repeated = True  # reported as the duplicate, not as unused
             current[(kind, spec.info.table_id)] = definition
             history.append(definition)
     return history
 
 
-@rule("payload.duplicate-table", "no table is defined again while the same table is in force")
+@rule("payload.duplicate-table", "no table is defined again under its id while in force")
 def _duplicate_tables(facts: Facts, settings: dict) -> list[Objection]:
     if (found := _structural(facts)) is not None:
         return found
@@ -238,7 +243,7 @@ def _unused_tables(facts: Facts, settings: dict) -> list[Objection]:
         return found
     return [(d.offset, f"{d.kind} {d.table_id} is never used before it is replaced or the "
                        "image ends")
-            for d in _table_history(facts) if not d.used]  # fmt: skip
+            for d in _table_history(facts) if not d.used and not d.repeated]  # fmt: skip
 
 
 @rule("payload.fill-bytes", "no runs of fill bytes between segments beyond a few")
