@@ -437,6 +437,12 @@ def _check_preservable(image: JpegImage) -> None:
     if not image.segments:
         raise UnsupportedJpeg("preserve mode needs an image read from a file")
     sof = next(s for s in image.segments if s.marker == image.frame.marker)
+    declared = [(c.component_id, c.sampling.h, c.sampling.v) for c in sof.parsed.components]
+    if declared != [(c.component_id, c.h, c.v) for c in image.components]:
+        raise UnsupportedJpeg(
+            "preserve mode keeps the file's frame header, but a pass changed the components or "
+            "their sampling (write strict JFIF instead: drop --preserve)"
+        )
     if (sof.parsed.width, sof.parsed.height) != (image.width, image.height):
         raise UnsupportedJpeg(
             "preserve mode keeps the file's frame header, but a pass changed the image size "

@@ -6,6 +6,8 @@ Measures, in one run and side by side with the reference, on one input file
     1. in-process     jpegsurgeon.read(bytes) + jpegsurgeon.write(image) in this
                       process (after a warm-up) vs jpegtran's whole-process time.
                       Target: ratio <= 1.0.
+                      The same with the pass rotate:angle=90 in between, vs
+                      ``jpegtran -rotate 90 -optimize -copy none``.  Target: <= 0.7.
     2. whole-process  ``jpegsurgeon transform IN OUT`` as a child process vs
                       jpegtran's whole-process time.  Target: ratio <= 2.5.
     3. start-up       ``jpegsurgeon --version``, whole process.  Target < 0.2 s;
@@ -67,6 +69,7 @@ DEFAULT_INPUT = REPO_ROOT.parent / "shared/corpus/iphone.jpg"
 
 MIB = 1 << 20
 IN_PROCESS_TARGET = 1.0  # ours / jpegtran
+ROTATE_TARGET = 0.7  # in-process read + rotate:angle=90 + write / jpegtran -rotate 90
 WHOLE_PROCESS_TARGET = 2.5  # ours / jpegtran
 STARTUP_TARGET_S = 0.2  # absolute
 MEMORY_COEF_FACTOR = 4  # peak RSS <= 4 x coefficient bytes + 60 MiB
@@ -306,6 +309,26 @@ def bench_in_process(report: Report, data: bytes, repeat: int, reference: float 
             row.reference = f"jpegtran {ms(reference)}"
             row.ratio = f"{seconds / reference:.2f}"
         report.add(row)
+
+
+def bench_rotate(report: Report, source: Path, data: bytes, scratch: Path, repeat: int) -> None:
+    name = "in-process read+rotate:angle=90+write"
+    try:
+        import jpegsurgeon
+        from jpegsurgeon.passes import parse_spec, run_pipeline
+
+        cmd = [find_jpegtran(), "-rotate", "90", "-optimize", "-copy", "none", str(source)]
+        reference = median_child_seconds(cmd, repeat, stdout_path=scratch)
+        calls = [parse_spec("rotate:angle=90")]
+
+        def read_rotate_write() -> None:
+            jpegsurgeon.write(run_pipeline(jpegsurgeon.read(data), calls, 0)[0])
+
+        seconds = median_seconds(read_rotate_write, repeat)
+    except Exception as error:
+        report.error(name, error)
+        return
+    report.add(ratio_row(name, seconds, reference, "jpegtran -rotate 90", ROTATE_TARGET, ms))
 
 
 def bench_transform(
@@ -624,6 +647,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ours = Path(tmp) / "jpegsurgeon.jpg"
         reference = bench_jpegtran(report, source, theirs, args.repeat)
         bench_in_process(report, data, args.repeat, reference)
+        bench_rotate(report, source, data, Path(tmp) / "rotated.jpg", args.repeat)
         transformed = bench_transform(report, cli, source, ours, args.repeat, reference)
         version = bench_startup(report, cli, args.repeat)
         bench_memory(report, source, Path(tmp) / "scratch.jpg")
