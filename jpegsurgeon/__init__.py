@@ -55,6 +55,7 @@ def write(
     restart: str | int | None = None,
     arithmetic: bool = False,
     eob_runs: str = "libjpeg",
+    copy: str = "none",
 ) -> bytes:
     """Encode the image model as strict JFIF with optimal Huffman tables, or
     with `preserve` as the original segments, tables and restart layout.
@@ -63,8 +64,9 @@ def write(
     (libjpeg's default progression), `scans` (a scan script's text in
     jpegtran's syntax, or ScanSpec objects), `restart` (N MCU rows, or "NB"
     for N MCUs), `arithmetic` coding, and `eob_runs="maximal"` for
-    progressive files Lepton can store.  Raises ValueError for bad options
-    and JpegError for what the layout cannot hold.
+    progressive files Lepton can store.  `copy` keeps metadata as jpegtran's
+    -copy does: "none" (strict JFIF), "comments", "icc" or "all".  Raises
+    ValueError for bad options and JpegError for what the layout cannot hold.
     """
     from .writer import Layout, write_preserved, write_strict
 
@@ -73,10 +75,10 @@ def write(
         eob_runs=eob_runs,
     )  # fmt: skip
     if preserve:
-        if layout != Layout():
-            raise ValueError("preserve mode keeps the file's own layout: drop the layout options")
+        if layout != Layout() or copy != "none":
+            raise ValueError("preserve mode keeps the file's own layout and segments")
         return write_preserved(image)
-    return write_strict(image, layout)
+    return write_strict(image, layout, copy)
 
 
 def __getattr__(name: str):

@@ -218,6 +218,14 @@ def list_passes(as_json: bool) -> None:
     help="How progressive AC scans end their EOB runs: as libjpeg does (which ends some "
     "early, files Lepton refuses), or maximal (same coefficients, runs Lepton can store).",
 )
+@click.option(
+    "--copy",
+    type=click.Choice(["none", "comments", "icc", "all"]),
+    default="none",
+    show_default=True,
+    help="Metadata to keep after the JFIF header, as jpegtran's -copy: none (strict JFIF), "
+    "COM segments, ICC profile chunks, or every APPn and COM segment in order.",
+)
 @click.option("--no-verify", is_flag=True, help="Skip the Lepton round trip of OUT.")
 @_cycles_option
 @click.option(
@@ -243,6 +251,7 @@ def transform(
     restart: str | None,
     arithmetic: bool,
     eob_runs: str,
+    copy: str,
     no_verify: bool,
     cycles: int,
     keep_rejected: bool,
@@ -273,6 +282,8 @@ def transform(
             source=output_path,
         )
     layout = _layout(preserve, progressive, scans_path, restart, arithmetic, eob_runs)
+    if preserve and copy != "none":
+        raise click.UsageError("--preserve keeps every segment already; it cannot take --copy")
     calls = (_load_pipeline(pipeline) if pipeline else []) + [parse_spec(s) for s in pass_specs]
     image = read(input_path, limits)
     input_bytes = image.source_size
@@ -287,7 +298,7 @@ def transform(
         except JpegError as error:
             raise error.located(scans_path) from None
     try:
-        data = write_preserved(image) if preserve else write_strict(image, layout)
+        data = write_preserved(image) if preserve else write_strict(image, layout, copy)
     except JpegError as error:
         raise error.located(input_path) from None
     lepton = None if no_verify else round_trip(data, cycles, limits.max_lepton_bytes)
@@ -298,6 +309,7 @@ def transform(
         "output": output_path,
         "mode": "preserve" if preserve else "strict",
         "layout": None if preserve else layout.describe(),
+        "copy": None if preserve else copy,
         "seed": seed,
         "passes": reports,
         "input_bytes": input_bytes,

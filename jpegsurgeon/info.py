@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .markers import marker_name
-from .model import JpegImage
+from .markers import Marker, is_app, marker_name
+from .model import JpegImage, Segment
 
 
 def describe(image: JpegImage) -> dict[str, Any]:
@@ -80,11 +80,29 @@ def describe(image: JpegImage) -> dict[str, Any]:
             {"offset": s.offset, "marker": marker_name(s.marker), "size": s.size}
             for s in image.segments
         ],
+        "metadata": [
+            {
+                "offset": s.offset,
+                "marker": marker_name(s.marker),
+                "size": s.size,
+                "identifier": _identifier(s),
+            }
+            for s in image.segments
+            if is_app(s.marker) or s.marker == Marker.COM
+        ],  # fmt: skip
         "trailing_bytes": len(image.trailing),
         "has_eoi": image.has_eoi,
         "truncated": image.truncated,
         "warnings": [str(w) for w in image.warnings],
     }
+
+
+def _identifier(segment: Segment) -> str:
+    """An APPn segment's identifier string (JFIF, Exif, ICC_PROFILE, ...), "" for COM."""
+    if segment.marker == Marker.COM:
+        return ""
+    name = segment.payload.split(b"\0", 1)[0][:32]
+    return name.decode("ascii", "replace") if name.isascii() else ""
 
 
 def layout(image: JpegImage) -> dict[str, Any]:
@@ -172,6 +190,9 @@ def format_text(source: str, info: dict[str, Any]) -> str:
             f"scan {n} at {s['offset']}: components {','.join(map(str, s['components']))}, "
             f"Ss={s['ss']} Se={s['se']} Ah={s['ah']} Al={s['al']}, {s['data_bytes']} bytes"
         )
+    kept = [f"{m['marker']}{' ' + m['identifier'] if m['identifier'] else ''} ({m['size']} bytes)"
+            for m in info["metadata"]]  # fmt: skip
+    lines.append("metadata: " + (", ".join(kept) if kept else "none"))
     lines.append("segments:")
     for s in info["segments"]:
         lines.append(f"  {s['offset']:>10}  {s['marker']:<6} {s['size']} bytes")

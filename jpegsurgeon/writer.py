@@ -27,7 +27,7 @@ from .decoder import scan_kind, scan_layout, scan_needs, scan_table
 from .errors import JpegError, UnsupportedJpeg
 from .huffman import encode_arrays, optimal_table
 from .markers import Marker, stands_alone
-from .model import ZIGZAG_TO_NATURAL, Component, HuffmanTable, JpegImage, Scan
+from .model import ZIGZAG_TO_NATURAL, Component, HuffmanTable, JpegImage, Scan, Segment
 from .scan_script import (
     ScanScriptError,
     ScanSpec,
@@ -135,9 +135,36 @@ class Layout:
 
 DEFAULT_LAYOUT = Layout()
 
+# What --copy keeps of the input's metadata, as jpegtran's -copy: none, COM
+# segments, ICC profile chunks, or every APPn and COM segment.
+COPY_MODES = ("none", "comments", "icc", "all")
 
-def write_strict(image: JpegImage, layout: Layout = DEFAULT_LAYOUT) -> bytes:
-    """Strict JFIF in the given layout, tables and data as jpegtran writes them."""
+
+def kept_segments(image: JpegImage, copy: str) -> list[Segment]:
+    """The input's metadata segments that `copy` keeps, in file order.  The
+    input's own JFIF APP0 is never among them: the writer makes its own."""
+    if copy not in COPY_MODES:
+        raise ValueError(f"copy {copy!r}: expected one of {', '.join(COPY_MODES)}")
+    kept = []
+    for segment in image.segments:
+        marker = segment.marker
+        if marker == Marker.APP0 and segment.payload.startswith(b"JFIF\0"):
+            continue
+        if (
+            (copy == "all" and (Marker.APP0 <= marker <= Marker.APP15 or marker == Marker.COM))
+            or (copy == "comments" and marker == Marker.COM)
+            or (copy == "icc" and marker == Marker.APP2
+                and segment.payload.startswith(b"ICC_PROFILE\0"))
+        ):  # fmt: skip
+            kept.append(segment)
+    return kept
+
+
+def write_strict(image: JpegImage, layout: Layout = DEFAULT_LAYOUT, copy: str = "none") -> bytes:
+    """Strict JFIF in the given layout, tables and data as jpegtran writes
+    them; `copy` keeps metadata segments after the JFIF header, as jpegtran's
+    -copy does (then the output is JFIF, though no longer challenge-strict)."""
+    metadata = kept_segments(image, copy)
     _check_strict(image)
     frame = image.frame
     components = frame.components
@@ -155,6 +182,7 @@ def write_strict(image: JpegImage, layout: Layout = DEFAULT_LAYOUT) -> bytes:
     parts = [
         bytes((0xFF, Marker.SOI)),
         _jfif_segment(image),
+        *(build_segment(segment.marker, segment.payload) for segment in metadata),
         _dqt_segment(components, quant_ids),
         _sof_segment(image, quant_ids, progressive, layout.arithmetic),
     ]

@@ -39,3 +39,28 @@ def needs_tool(name: str) -> str:
 
 def file_id(path: Path) -> str:
     return path.name
+
+
+def lepton_cpp() -> str:
+    """The reference C++ Lepton: $JPEGSURGEON_LEPTON_CPP, `lepton` on PATH, or
+    where ../shared/tools/build-lepton-cpp.sh puts it (.ci/run builds it)."""
+    import os
+
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "lepton-cpp"
+    for candidate in (os.environ.get("JPEGSURGEON_LEPTON_CPP"), shutil.which("lepton"),
+                      str(default / "lepton")):  # fmt: skip
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    pytest.skip("the C++ Lepton is absent (build it with ../shared/tools/build-lepton-cpp.sh)")
+
+
+def lepton_cpp_round_trip(data: bytes) -> tuple[bool, str]:
+    """(whether the C++ Lepton gives the JPEG back bit for bit, its complaint)."""
+    import subprocess
+
+    binary = lepton_cpp()
+    packed = subprocess.run([binary, "-", "-"], input=data, capture_output=True)
+    if packed.returncode != 0:
+        return False, packed.stderr.decode(errors="replace")[-300:]
+    restored = subprocess.run([binary, "-", "-"], input=packed.stdout, capture_output=True)
+    return restored.stdout == data, restored.stderr.decode(errors="replace")[-300:]

@@ -12,7 +12,15 @@ import subprocess
 import jpeglib
 import numpy as np
 import pytest
-from conftest import ARITHMETIC, CORPUS_FILES, FIXTURE_FILES, TWELVE_BIT, file_id, needs_tool
+from conftest import (
+    ARITHMETIC,
+    CORPUS_FILES,
+    FIXTURE_FILES,
+    TWELVE_BIT,
+    file_id,
+    lepton_cpp_round_trip,
+    needs_tool,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jpegsurgeon._entropy import read_bits, write_bits
@@ -162,6 +170,15 @@ def test_progressive_photos_round_trip_through_lepton(path):
         assert result.verified, result.error
 
 
+@pytest.mark.parametrize("path", PHOTOS, ids=file_id)
+def test_progressive_photos_round_trip_through_the_cpp_lepton(path):
+    image = jpegsurgeon.read(path)
+    for eob_runs in ("libjpeg", "maximal"):
+        data = jpegsurgeon.write(image, progressive=True, eob_runs=eob_runs)
+        verified, complaint = lepton_cpp_round_trip(data)
+        assert verified, complaint
+
+
 def _correction_heavy_image():
     """Blocks in long EOB runs of refinement scans, each holding back
     correction bits: libjpeg ends such runs early when its buffer fills."""
@@ -190,6 +207,25 @@ def test_maximal_eob_runs_make_a_file_lepton_refuses_storable():
         again = jpegsurgeon.read(data)
         for a, b in zip(image.components, again.components, strict=True):
             np.testing.assert_array_equal(a.coefficients, b.coefficients)
+
+
+def test_maximal_eob_runs_satisfy_the_cpp_lepton():
+    image = _correction_heavy_image()
+    assert not lepton_cpp_round_trip(jpegsurgeon.write(image, progressive=True))[0]
+    verified, complaint = lepton_cpp_round_trip(
+        jpegsurgeon.write(image, progressive=True, eob_runs="maximal")
+    )
+    assert verified, complaint
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in CORPUS_FILES if p.name in ("tiny.jpg", "android.jpg")], ids=file_id
+)
+def test_strict_output_satisfies_the_cpp_lepton(path):
+    """The C++ Lepton looks a component's AC table up by its DC table's id:
+    when only one class of chroma's tables equals luma's, both are kept."""
+    verified, complaint = lepton_cpp_round_trip(jpegsurgeon.write(jpegsurgeon.read(path)))
+    assert verified, complaint
 
 
 def test_lepton_names_arithmetic_coding_in_one_line():
