@@ -107,6 +107,27 @@ _cycles_option = click.option(
 )
 
 
+def _codec_options(command):
+    """--codec (repeatable) and --lepton-cpp, gathered into `codecs` and `lepton_cpp`."""
+    command = click.option(
+        "--lepton-cpp",
+        type=click.Path(dir_okay=False),
+        default=None,
+        metavar="PATH",
+        help="The reference C++ Lepton binary for --codec lepton-cpp (default: "
+        "$JPEGSURGEON_LEPTON_CPP, else `lepton` on PATH).",
+    )(command)
+    return click.option(
+        "--codec",
+        "codecs",
+        multiple=True,
+        type=click.Choice(["lepton", "lepton-cpp", "jxl", "all"]),
+        help="Recompressor whose round trip checks the file; repeat for several: lepton "
+        "(lepton-jpeg-python, the default), lepton-cpp (the reference C++ Lepton), jxl "
+        "(JPEG XL lossless transcoding), all (every one installed).",
+    )(command)
+
+
 def _emit_json(document: Any) -> None:
     click.echo(json.dumps(document, indent=2))
 
@@ -226,10 +247,11 @@ def list_passes(as_json: bool) -> None:
     help="Metadata to keep after the JFIF header, as jpegtran's -copy: none (strict JFIF), "
     "COM segments, ICC profile chunks, or every APPn and COM segment in order.",
 )
-@click.option("--no-verify", is_flag=True, help="Skip the Lepton round trip of OUT.")
+@_codec_options
+@click.option("--no-verify", is_flag=True, help="Skip the codecs' round trip of OUT.")
 @_cycles_option
 @click.option(
-    "--keep-rejected", is_flag=True, help="Write OUT even when Lepton rejects or mismatches it."
+    "--keep-rejected", is_flag=True, help="Write OUT even when a codec rejects or mismatches it."
 )
 @click.option(
     "--in-place",
@@ -252,6 +274,8 @@ def transform(
     arithmetic: bool,
     eob_runs: str,
     copy: str,
+    codecs: tuple[str, ...],
+    lepton_cpp: str | None,
     no_verify: bool,
     cycles: int,
     keep_rejected: bool,
@@ -270,9 +294,9 @@ def transform(
     is written completely and verified, or not at all.
     """
     from . import read
+    from .codecs import resolve_codecs, round_trips
     from .errors import JpegError
     from .fileio import same_file, write_atomic
-    from .lepton import round_trip
     from .passes import parse_spec, run_pipeline
     from .writer import write_preserved, write_strict
 
@@ -282,6 +306,7 @@ def transform(
             source=output_path,
         )
     layout = _layout(preserve, progressive, scans_path, restart, arithmetic, eob_runs)
+    chosen = [] if no_verify else resolve_codecs(codecs, lepton_cpp=lepton_cpp)
     if preserve and copy != "none":
         raise click.UsageError("--preserve keeps every segment already; it cannot take --copy")
     calls = (_load_pipeline(pipeline) if pipeline else []) + [parse_spec(s) for s in pass_specs]
@@ -301,8 +326,10 @@ def transform(
         data = write_preserved(image) if preserve else write_strict(image, layout, copy)
     except JpegError as error:
         raise error.located(input_path) from None
-    lepton = None if no_verify else round_trip(data, cycles, limits.max_lepton_bytes)
-    if lepton is None or lepton.verified or keep_rejected:
+    results = round_trips(data, chosen, cycles, limits.max_lepton_bytes) if chosen else {}
+    failed = [r for r in results.values() if not r.verified]
+    written = not failed or keep_rejected
+    if written:
         write_atomic(output_path, data)
     report = {
         "input": input_path,
@@ -314,8 +341,9 @@ def transform(
         "passes": reports,
         "input_bytes": input_bytes,
         "output_bytes": len(data),
-        "output_written": lepton is None or lepton.verified or keep_rejected,
-        "lepton": None if lepton is None else lepton.as_dict(),
+        "output_written": written,
+        "verified": None if no_verify else not failed,
+        "codecs": {name: result.as_dict() for name, result in results.items()},
         "warnings": [str(w) for w in image.warnings],
     }
     if as_json:
@@ -332,11 +360,12 @@ def transform(
         click.echo(
             f"{output_path}: {len(data)} bytes ({report['mode']}{state}), from {input_bytes} bytes"
         )
-        if lepton is not None:
-            click.echo(lepton.summary())
-    if lepton is not None and not lepton.verified:
+        for result in results.values():
+            click.echo(result.summary())
+    if failed:
         kept = "kept as asked" if keep_rejected else "not written"
-        _fail(f"{output_path}: Lepton {lepton.error} ({kept})", 1)
+        reasons = "; ".join(f"{r.codec} {r.error}" for r in failed)
+        _fail(f"{output_path}: {reasons} ({kept})", 1)
 
 
 def _layout(
@@ -385,18 +414,28 @@ def _layout(
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@_codec_options
 @_cycles_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @_limit_options
 @_reports_errors
-def verify(files: tuple[str, ...], cycles: int, as_json: bool, limits: Limits) -> None:
-    """Check that Lepton round-trips each FILE identically, and report its ratio.
+def verify(
+    files: tuple[str, ...],
+    codecs: tuple[str, ...],
+    lepton_cpp: str | None,
+    cycles: int,
+    as_json: bool,
+    limits: Limits,
+) -> None:
+    """Check that each codec round-trips each FILE identically; report the ratios.
 
-    The ratio is Lepton bytes / JPEG bytes (the challenge's score: higher
-    means Lepton compresses worse). Exit 1 when any file is rejected or comes
-    back different, 2 when a file cannot be read.
+    A ratio is compressed bytes / JPEG bytes (for Lepton, the challenge's
+    score: higher means Lepton compresses worse). Exit 1 when any codec
+    rejects a file or gives it back different, 2 when a file cannot be read.
     """
-    from .lepton import round_trip
+    from .codecs import resolve_codecs, round_trips
+
+    chosen = resolve_codecs(codecs, lepton_cpp=lepton_cpp)
 
     results, status = [], 0
     for name in files:
@@ -407,14 +446,23 @@ def verify(files: tuple[str, ...], cycles: int, as_json: bool, limits: Limits) -
             click.echo(f"jpegsurgeon: error: {name}: cannot read: {error.strerror}", err=True)
             status = 2
             continue
-        result = round_trip(data, cycles, limits.max_lepton_bytes)
-        results.append({"file": name, **result.as_dict()})
-        if not result.verified:
+        checked = round_trips(data, chosen, cycles, limits.max_lepton_bytes)
+        verified = all(r.verified for r in checked.values())
+        results.append({
+            "file": name,
+            "jpeg_bytes": len(data),
+            "verified": verified,
+            "codecs": {codec: {k: v for k, v in r.as_dict().items() if k not in
+                               ("codec", "jpeg_bytes")} for codec, r in checked.items()},
+        })  # fmt: skip
+        if not verified:
             status = max(status, 1)
         if not as_json:
-            click.echo(f"{name}: {'OK' if result.verified else 'FAIL'} {result.summary()}")
+            for result in checked.values():
+                click.echo(f"{name}: {'OK' if result.verified else 'FAIL'} {result.summary()}")
     if as_json:
-        _emit_json({"files": results, "all_verified": status == 0})
+        _emit_json({"files": sorted(results, key=lambda r: r["file"]),
+                    "all_verified": status == 0})  # fmt: skip
     sys.exit(status)
 
 
@@ -542,7 +590,8 @@ def _load_pipeline(path: str) -> list:
 @click.option("--recursive", "-r", is_flag=True, help="Walk directories recursively.")
 @click.option("--jobs", "-j", type=click.IntRange(1), default=None,
               help="Parallel processes (default: all cores).")  # fmt: skip
-@click.option("--no-lepton", is_flag=True, help="Skip the Lepton round-trip rule.")
+@click.option("--no-lepton", is_flag=True, help="Skip the codecs' round-trip rules.")
+@_codec_options
 @_cycles_option
 @_limit_options
 @_reports_errors
@@ -554,6 +603,8 @@ def audit(
     recursive: bool,
     jobs: int | None,
     no_lepton: bool,
+    codecs: tuple[str, ...],
+    lepton_cpp: str | None,
     cycles: int,
     limits: Limits,
 ) -> None:
@@ -565,12 +616,16 @@ def audit(
     score, Lepton bytes / JPEG bytes.
     """
     from .audit.runner import run_audit
+    from .codecs import resolve_codecs
 
     if as_json and jsonl:
         _fail("--json and --jsonl exclude each other")
+    # names of the codecs installed: workers resolve them again in their own process
+    names = tuple(c.name for c in resolve_codecs(codecs, lepton_cpp=lepton_cpp))
     status = run_audit(
         paths, profile, recursive=recursive, jobs=jobs, lepton=not no_lepton, cycles=cycles,
         limits=limits, output="json" if as_json else "jsonl" if jsonl else "text",
+        codecs=names, lepton_cpp=lepton_cpp,
     )  # fmt: skip
     sys.exit(status)
 

@@ -158,9 +158,10 @@ def test_missing_file():
 def test_transform_verifies_with_lepton(tmp_path):
     out = tmp_path / "out.jpg"
     report = json.loads(run("transform", str(PHOTO), str(out), "--json", "--cycles", "2").stdout)
-    assert report["lepton"]["verified"] and report["lepton"]["cycles"] == 2
-    assert 0.5 < report["lepton"]["ratio"] < 1.0
-    assert report["lepton"]["lepton_bytes"] < out.stat().st_size
+    lepton = report["codecs"]["lepton"]
+    assert report["verified"] and lepton["verified"] and lepton["cycles"] == 2
+    assert 0.5 < lepton["ratio"] < 1.0
+    assert lepton["compressed_bytes"] < out.stat().st_size
 
 
 def test_lepton_rejection_exits_1_and_writes_nothing(tmp_path):
@@ -202,7 +203,7 @@ def test_limits_are_flags():
     skipped = json.loads(run("verify", str(PHOTO), "--max-lepton-bytes", "1000", "--json").stdout)[
         "files"
     ][0]
-    assert not skipped["verified"] and "exceed" in skipped["error"]
+    assert not skipped["verified"] and "exceed" in skipped["codecs"]["lepton"]["error"]
 
 
 def test_pipeline_bytes_do_not_depend_on_the_process(tmp_path):

@@ -42,6 +42,7 @@ class FileReport:
     skipped: list[str] = field(default_factory=list)
     jpeg_bytes: int | None = None
     lepton_bytes: int | None = None
+    codecs: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> round trip
 
     @property
     def compliant(self) -> bool:
@@ -62,6 +63,7 @@ class FileReport:
             "findings": [f.as_dict() for f in self.findings],
             "skipped_rules": self.skipped,
             "lepton_bytes": self.lepton_bytes,
+            "codecs": self.codecs,
             "ratio": self.ratio,
         }
 
@@ -73,9 +75,13 @@ def audit_bytes(
     lepton: bool = True,
     cycles: int = 3,
     limits: Limits = DEFAULT_LIMITS,
+    codecs: tuple[str, ...] = ("lepton",),
+    lepton_cpp: str | None = None,
 ) -> FileReport:
+    """Audit bytes against a profile; `codecs` are the round trips run (and
+    reported) besides the ones the profile's rules ask for."""
     chosen = PROFILES[profile] if isinstance(profile, str) else profile
-    facts = Facts(data, cycles=cycles, limits=limits)
+    facts = Facts(data, cycles=cycles, limits=limits, codecs=codecs, lepton_cpp=lepton_cpp)
     report = FileReport(path, len(data), chosen.name, jpeg_bytes=len(data))
     for rule_id, severity in chosen.rules.items():
         if rule_id == "lepton.roundtrip" and not lepton:
@@ -83,8 +89,12 @@ def audit_bytes(
             continue
         for offset, message in RULES[rule_id].check(facts, chosen.settings):
             report.findings.append(Finding(rule_id, severity, offset, message))
-    if chosen.scores_lepton and lepton and facts.lepton.verified:
-        report.lepton_bytes = facts.lepton.lepton_bytes
+    if lepton and (chosen.scores_lepton or tuple(codecs) != ("lepton",)):
+        results = facts.codec_results
+        report.codecs = {name: results[name].as_dict() for name in sorted(results)}
+        scored = next((r for r in facts.lepton_results if r.verified), None)
+        if chosen.scores_lepton and scored is not None:
+            report.lepton_bytes = scored.compressed_bytes
     return report
 
 
@@ -94,6 +104,8 @@ def audit_path(
     lepton: bool = True,
     cycles: int = 3,
     limits: Limits = DEFAULT_LIMITS,
+    codecs: tuple[str, ...] = ("lepton",),
+    lepton_cpp: str | None = None,
 ) -> FileReport:
     """Audit one file; an unreadable file or an internal failure is a finding too."""
     try:
@@ -105,7 +117,7 @@ def audit_path(
                                        f"cannot read: {error.strerror or error}"))  # fmt: skip
         return report
     try:
-        return audit_bytes(data, profile, path, lepton, cycles, limits)
+        return audit_bytes(data, profile, path, lepton, cycles, limits, codecs, lepton_cpp)
     except Exception as error:  # a bug of ours must not end a batch of a million files
         report = FileReport(path, len(data), profile)
         report.findings.append(

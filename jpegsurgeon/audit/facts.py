@@ -7,8 +7,8 @@ from functools import cached_property
 
 import numpy as np
 
+from ..codecs import CodecResult, resolve_codecs, round_trips
 from ..errors import JpegError
-from ..lepton import LeptonResult, round_trip
 from ..limits import DEFAULT_LIMITS, Limits
 from ..model import JpegImage, Segment
 from ..parser import parse_partial
@@ -19,6 +19,8 @@ class Facts:
     data: bytes
     cycles: int = 3
     limits: Limits = DEFAULT_LIMITS
+    codecs: tuple[str, ...] = ("lepton",)  # the round trips the audit runs and reports
+    lepton_cpp: str | None = None
     image: JpegImage | None = field(init=False, default=None)
     segments: list[Segment] = field(init=False, default_factory=list)
     error: JpegError | None = field(init=False, default=None)
@@ -34,8 +36,25 @@ class Facts:
                 self.image, self.error = None, error
 
     @cached_property
-    def lepton(self) -> LeptonResult:
-        return round_trip(self.data, self.cycles, self.limits.max_lepton_bytes)
+    def codec_results(self) -> dict[str, CodecResult]:
+        """Every chosen codec's round trip, run side by side, once per file."""
+        codecs = resolve_codecs(self.codecs, lepton_cpp=self.lepton_cpp)
+        return round_trips(self.data, codecs, self.cycles, self.limits.max_lepton_bytes)
+
+    def codec_result(self, name: str) -> CodecResult:
+        """One codec's round trip, run now if it was not among those chosen."""
+        if name not in self.codec_results:
+            codec = resolve_codecs([name], lepton_cpp=self.lepton_cpp)[0]
+            self.codec_results[name] = round_trips(
+                self.data, [codec], self.cycles, self.limits.max_lepton_bytes
+            )[name]
+        return self.codec_results[name]
+
+    @property
+    def lepton_results(self) -> list[CodecResult]:
+        """The round trips of the Lepton codecs chosen (lepton-rust when none was)."""
+        names = [n for n in self.codec_results if n.startswith("lepton")] or ["lepton"]
+        return [self.codec_result(n) for n in names]
 
     @cached_property
     def huffman_overhead(self) -> tuple[int, int] | None:

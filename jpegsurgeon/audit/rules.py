@@ -291,8 +291,7 @@ def _padding(facts: Facts, settings: dict) -> list[Objection]:
 
 @rule("lepton.roundtrip", "Lepton compresses the file and restores it identically, every cycle")
 def _lepton(facts: Facts, settings: dict) -> list[Objection]:
-    result = facts.lepton
-    return [] if result.verified else [(None, f"Lepton {result.error}")]
+    return [(None, f"{r.codec} {r.error}") for r in facts.lepton_results if not r.verified]
 
 
 # -- advice (warnings in the jfif profile) ------------------------------------

@@ -78,6 +78,8 @@ def run_audit(
     cycles: int = 3,
     limits: Limits = DEFAULT_LIMITS,
     output: str = "text",
+    codecs: tuple[str, ...] = ("lepton",),
+    lepton_cpp: str | None = None,
 ) -> int:
     """Audit every file under `paths`; returns the exit code (0, 1 or 2)."""
     missing: list[str] = []
@@ -87,8 +89,8 @@ def run_audit(
     if not files and not missing:
         print("jpegsurgeon: warning: no files to audit under the paths given", file=sys.stderr)
     jobs = jobs or os.cpu_count() or 1
-    work = partial(audit_path, profile=profile, lepton=lepton, cycles=cycles,
-                   limits=limits)  # fmt: skip
+    work = partial(audit_path, profile=profile, lepton=lepton, cycles=cycles, limits=limits,
+                   codecs=codecs, lepton_cpp=lepton_cpp)  # fmt: skip
     progress = Progress(len(files))
     reports: list[FileReport] = []
     results = map(work, files) if jobs == 1 or len(files) <= 1 else parallel(work, files, jobs)
@@ -170,7 +172,11 @@ def _consume(
 def _print_line(report: FileReport, progress: Progress) -> None:
     if progress.enabled:
         sys.stderr.write("\r\033[K")
-    score = f" (Lepton ratio {report.ratio:.4f})" if report.ratio is not None else ""
+    ratios = [f"{name} {r['ratio']:.4f}" for name, r in report.codecs.items() if r["verified"]]
+    if len(report.codecs) > 1 and ratios:
+        score = f" (ratio {', '.join(ratios)})"
+    else:
+        score = f" (Lepton ratio {report.ratio:.4f})" if report.ratio is not None else ""
     if report.compliant:
         warnings = len(report.findings)
         note = f", {warnings} warnings" if warnings else ""

@@ -1,0 +1,308 @@
+"""Lossless JPEG recompressors, and the verified round trip every check runs.
+
+Three codecs, one contract (compress JPEG bytes, decompress back to the same
+bytes):
+- `lepton`: lepton-jpeg-python, Microsoft's Rust port of Lepton (the default);
+- `lepton-cpp`: Dropbox's reference C++ Lepton, the challenge's binary, run as
+  `lepton - -` (found through --lepton-cpp, $JPEGSURGEON_LEPTON_CPP, or
+  `lepton` on PATH);
+- `jxl`: JPEG XL's lossless JPEG transcoding and reconstruction, through
+  imagecodecs' libjxl binding.
+
+A round trip compresses, decompresses and compares; later cycles start from
+the same bytes, so they test that compression is deterministic by comparing
+compressed bytes.  Those compressions, and different codecs, run in threads:
+the bindings release the GIL and the C++ Lepton is a separate process.
+Ratios are compressed bytes / JPEG bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import JpegError
+
+CODEC_NAMES = ("lepton", "lepton-cpp", "jxl")
+LEPTON_CPP_ENV = "JPEGSURGEON_LEPTON_CPP"
+LEPTON_CPP_TIMEOUT = 600  # seconds; a run that takes longer counts as a failure
+
+
+class CodecUnavailable(JpegError):
+    """A codec that is not installed here; the message says how to get it."""
+
+
+@dataclass(frozen=True)
+class Codec:
+    name: str
+    description: str
+    compress: Callable[[bytes], bytes]
+    decompress: Callable[[bytes], bytes]
+
+
+@dataclass
+class CodecResult:
+    codec: str
+    jpeg_bytes: int
+    compressed_bytes: int | None = None
+    cycles: int = 0  # cycles that gave identical bytes
+    error: str | None = None  # the codec's reason when it rejected or mismatched
+
+    @property
+    def verified(self) -> bool:
+        return self.error is None
+
+    @property
+    def ratio(self) -> float | None:
+        """Compressed bytes / JPEG bytes: higher means the codec compresses worse."""
+        if self.compressed_bytes is None or not self.jpeg_bytes:
+            return None
+        return self.compressed_bytes / self.jpeg_bytes
+
+    # the name earlier reports used, when Lepton was the only codec
+    @property
+    def lepton_bytes(self) -> int | None:
+        return self.compressed_bytes
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "codec": self.codec,
+            "verified": self.verified,
+            "jpeg_bytes": self.jpeg_bytes,
+            "compressed_bytes": self.compressed_bytes,
+            "ratio": self.ratio,
+            "cycles": self.cycles,
+            "error": self.error,
+        }
+
+    def summary(self) -> str:
+        if not self.verified:
+            return f"{self.codec}: {self.error}"
+        return (
+            f"{self.codec}: {self.compressed_bytes} bytes from {self.jpeg_bytes}, "
+            f"ratio {self.ratio:.4f}, {self.cycles} identical cycles"
+        )
+
+
+# ------------------------------------------------------------------ lepton-rust
+
+
+def _lepton_rust() -> Codec:
+    try:
+        import lepton_jpeg_python as lepton
+    except ImportError:
+        raise CodecUnavailable(
+            "codec lepton: lepton-jpeg-python is not installed (pip install lepton-jpeg-python)"
+        ) from None
+    return Codec(
+        "lepton",
+        "lepton-jpeg-python (Microsoft's Rust port of Lepton)",
+        lambda data: bytes(lepton.compress_bytes(data)),
+        lambda data: bytes(lepton.decompress_bytes(data)),
+    )
+
+
+# Lepton refusals a different layout avoids, and what to do about each.
+_HINTS = (
+    ("non optimal eobruns", "write it with --eob-runs maximal: the same coefficients, in EOB "
+     "runs Lepton can store"),
+    ("arithm", "Lepton cannot read arithmetic-coded JPEGs: add --no-verify to write it unchecked"),
+)  # fmt: skip
+
+
+def _reason(error: BaseException) -> str:
+    """A codec's message on one line, without the source locations Rust
+    appends, with a hint when the refusal is one a layout option avoids."""
+    text = str(error).strip().splitlines()
+    first = text[0] if text else type(error).__name__
+    reason = first.removeprefix("Compression failed: ").removeprefix("Decompression failed: ")
+    for needle, hint in _HINTS:
+        if needle in reason:
+            return f"{reason} ({hint})"
+    return reason
+
+
+# ------------------------------------------------------------------- lepton-cpp
+
+# The C++ Lepton says little on stderr; its exit code names the reason.
+_LEPTON_CPP_EXITS = {
+    1: "ASSERTION_FAILURE", 2: "CODING_ERROR", 3: "SHORT_READ", 4: "UNSUPPORTED_4_COLORS",
+    6: "COEFFICIENT_OUT_OF_RANGE", 7: "STREAM_INCONSISTENT", 8: "PROGRESSIVE_UNSUPPORTED",
+    10: "SAMPLING_BEYOND_TWO_UNSUPPORTED", 11: "SAMPLING_BEYOND_FOUR_UNSUPPORTED",
+    12: "THREADING_PARTIAL_MCU", 14: "ONLY_GARBAGE_NO_JPEG", 34: "HEADER_TOO_LARGE",
+    35: "DIMENSIONS_TOO_LARGE", 37: "OOM", 38: "TOO_MUCH_MEMORY_NEEDED",
+    41: "ROUNDTRIP_FAILURE", 42: "UNSUPPORTED_JPEG", 43: "UNSUPPORTED_JPEG_WITH_ZERO_IDCT_0",
+}  # fmt: skip
+
+
+def lepton_cpp_path(explicit: str | None = None) -> str:
+    """The C++ Lepton binary: `explicit`, else $JPEGSURGEON_LEPTON_CPP, else `lepton` on PATH."""
+    for candidate, origin in ((explicit, "--lepton-cpp"), (os.environ.get(LEPTON_CPP_ENV),
+                              f"${LEPTON_CPP_ENV}")):  # fmt: skip
+        if candidate:
+            if not (os.path.isfile(candidate) and os.access(candidate, os.X_OK)):
+                raise CodecUnavailable(f"codec lepton-cpp: {origin} {candidate} is no executable")
+            return candidate
+    found = shutil.which("lepton")
+    if found:
+        return found
+    raise CodecUnavailable(
+        "codec lepton-cpp: the C++ Lepton was not found; build it (dropbox/lepton, or "
+        "../shared/tools/build-lepton-cpp.sh here) and pass --lepton-cpp PATH or set "
+        f"${LEPTON_CPP_ENV}"
+    )
+
+
+class _LeptonCppError(RuntimeError):
+    pass
+
+
+def _lepton_cpp(path: str) -> Codec:
+    def run(data: bytes) -> bytes:
+        try:
+            done = subprocess.run([path, "-", "-"], input=data, capture_output=True,
+                                  timeout=LEPTON_CPP_TIMEOUT)  # fmt: skip
+        except subprocess.TimeoutExpired:
+            raise _LeptonCppError(f"no answer within {LEPTON_CPP_TIMEOUT} s") from None
+        except OSError as error:
+            raise _LeptonCppError(f"cannot run {path}: {error.strerror}") from None
+        if done.returncode != 0 or not done.stdout:
+            code = done.returncode
+            name = _LEPTON_CPP_EXITS.get(code, f"exit code {code}")
+            raise _LeptonCppError(name if code in _LEPTON_CPP_EXITS else f"{name}: "
+                                  + _last_line(done.stderr))  # fmt: skip
+        return done.stdout
+
+    return Codec("lepton-cpp", f"Dropbox's reference C++ Lepton ({path})", run, run)
+
+
+def _last_line(stderr: bytes) -> str:
+    lines = [line for line in stderr.decode(errors="replace").splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "no message"
+
+
+# -------------------------------------------------------------------------- jxl
+
+
+def _jpeg_xl() -> Codec:
+    try:
+        import imagecodecs
+    except ImportError:
+        raise CodecUnavailable(
+            "codec jxl: imagecodecs is not installed (pip install 'jpegsurgeon[jxl]')"
+        ) from None
+    if not getattr(imagecodecs, "JPEGXL", None) or not imagecodecs.JPEGXL.available:
+        raise CodecUnavailable("codec jxl: this imagecodecs build has no JPEG XL support")
+    return Codec(
+        "jxl",
+        f"JPEG XL lossless JPEG transcoding (libjxl via imagecodecs {imagecodecs.__version__})",
+        lambda data: bytes(imagecodecs.jpegxl_encode_jpeg(data)),
+        lambda data: bytes(imagecodecs.jpegxl_decode_jpeg(data)),
+    )
+
+
+# ----------------------------------------------------------------- choosing them
+
+
+def get_codec(name: str, *, lepton_cpp: str | None = None) -> Codec:
+    """A codec by name; CodecUnavailable (one line, how to get it) when absent."""
+    if name == "lepton":
+        return _lepton_rust()
+    if name == "lepton-cpp":
+        return _lepton_cpp(lepton_cpp_path(lepton_cpp))
+    if name == "jxl":
+        return _jpeg_xl()
+    raise JpegError(f"unknown codec {name!r}: expected one of {', '.join(CODEC_NAMES)} or all")
+
+
+def resolve_codecs(names: Sequence[str], *, lepton_cpp: str | None = None) -> list[Codec]:
+    """The codecs named, in the order given; `all` means every codec installed
+    here (at least one).  A codec named explicitly must be available."""
+    chosen: list[Codec] = []
+    for name in names or ("lepton",):
+        if name == "all":
+            for candidate in CODEC_NAMES:
+                try:
+                    codec = get_codec(candidate, lepton_cpp=lepton_cpp)
+                except CodecUnavailable:
+                    continue
+                if all(c.name != codec.name for c in chosen):
+                    chosen.append(codec)
+            if not chosen:
+                raise CodecUnavailable("no codec is installed")
+        elif all(c.name != name for c in chosen):
+            chosen.append(get_codec(name, lepton_cpp=lepton_cpp))
+    return chosen
+
+
+# --------------------------------------------------------------- the round trip
+
+
+def round_trip(
+    jpeg: bytes,
+    codec: Codec | str = "lepton",
+    cycles: int = 3,
+    max_bytes: int | None = None,
+    *,
+    pool: ThreadPoolExecutor | None = None,
+) -> CodecResult:
+    """Compress and decompress once, comparing bytes; then compress again
+    cycles - 1 times, each compression identical to the first.  Files over
+    `max_bytes` are not handed to the codec and so are not verified."""
+    codec = get_codec(codec) if isinstance(codec, str) else codec
+    result = CodecResult(codec.name, len(jpeg))
+    if max_bytes is not None and len(jpeg) > max_bytes:
+        result.error = f"check skipped: {len(jpeg)} bytes exceed the limit of {max_bytes}"
+        return result
+    own_pool = pool is None and cycles > 1
+    executor = ThreadPoolExecutor(max_workers=2) if own_pool else pool
+    try:
+        # the repeat compressions need nothing from the first cycle: start them now
+        repeats = [executor.submit(codec.compress, jpeg) for _ in range(cycles - 1)]
+        try:
+            packed = codec.compress(jpeg)
+        except Exception as error:  # each binding raises its own exception types
+            result.error = f"rejected: {_reason(error)}"
+            return result
+        result.compressed_bytes = len(packed)
+        try:
+            restored = codec.decompress(packed)
+        except Exception as error:
+            result.error = f"cannot decompress its own output: {_reason(error)}"
+            return result
+        if restored != jpeg:
+            result.error = "cycle 1: decompressed JPEG differs from the original"
+            return result
+        result.cycles = 1
+        for cycle, future in enumerate(repeats, start=2):
+            try:
+                again = future.result()
+            except Exception as error:
+                result.error = f"cycle {cycle}: rejected: {_reason(error)}"
+                return result
+            if again != packed:
+                result.error = f"cycle {cycle}: compressed bytes differ from the first cycle's"
+                return result
+            result.cycles = cycle
+        return result
+    finally:
+        if own_pool:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
+def round_trips(
+    jpeg: bytes, codecs: Sequence[Codec], cycles: int = 3, max_bytes: int | None = None
+) -> dict[str, CodecResult]:
+    """Every codec's round trip of one file, the codecs side by side."""
+    if len(codecs) == 1:
+        return {codecs[0].name: round_trip(jpeg, codecs[0], cycles, max_bytes)}
+    with ThreadPoolExecutor(max_workers=len(codecs)) as outer, ThreadPoolExecutor(2) as inner:
+        futures = {
+            c.name: outer.submit(round_trip, jpeg, c, cycles, max_bytes, pool=inner) for c in codecs
+        }
+        return {name: future.result() for name, future in futures.items()}
