@@ -43,6 +43,7 @@ cdef extern from *:
     static inline int js_bit_length(uint32_t x) { return 31 - __builtin_clz(2 * x + 1); }
     static inline int js_bit_length_nonzero(uint32_t x) { return 32 - __builtin_clz(x); }
     static inline int js_ctz64(uint64_t x) { return __builtin_ctzll(x); }
+    static inline int js_clz64(uint64_t x) { return __builtin_clzll(x); }
     /* Bit i set when coefficient i (natural order) of the block is nonzero. */
     #if defined(__SSE2__)
     #include <emmintrin.h>
@@ -57,11 +58,33 @@ cdef extern from *:
         }
         return ~zeros;
     }
+    /* Bit i set when |blk[i]| >= threshold (1..32767): which coefficients a
+       progressive scan with point transform Al sees as nonzero. */
+    static inline uint64_t js_magnitude_mask(const int16_t* blk, int threshold) {
+        const __m128i* row = (const __m128i*)blk;
+        __m128i zero = _mm_setzero_si128();
+        __m128i below = _mm_set1_epi16((short)(threshold - 1));
+        uint64_t mask = 0;
+        for (int i = 0; i < 4; i++) {
+            __m128i a = _mm_loadu_si128(row + 2 * i), b = _mm_loadu_si128(row + 2 * i + 1);
+            a = _mm_max_epi16(a, _mm_subs_epi16(zero, a));
+            b = _mm_max_epi16(b, _mm_subs_epi16(zero, b));
+            __m128i big = _mm_packs_epi16(_mm_cmpgt_epi16(a, below), _mm_cmpgt_epi16(b, below));
+            mask |= (uint64_t)(uint32_t)_mm_movemask_epi8(big) << (16 * i);
+        }
+        return mask;
+    }
     #else
     static inline uint64_t js_nonzero_mask(const int16_t* blk) {
         uint64_t mask = 0;
         for (int i = 0; i < 64; i++)
             mask |= (uint64_t)(blk[i] != 0) << i;
+        return mask;
+    }
+    static inline uint64_t js_magnitude_mask(const int16_t* blk, int threshold) {
+        uint64_t mask = 0;
+        for (int i = 0; i < 64; i++)
+            mask |= (uint64_t)(blk[i] >= threshold || blk[i] <= -threshold) << i;
         return mask;
     }
     #endif
@@ -71,7 +94,9 @@ cdef extern from *:
     int bit_length "js_bit_length"(uint32_t x) noexcept nogil
     int bit_length_nonzero "js_bit_length_nonzero"(uint32_t x) noexcept nogil
     int ctz64 "js_ctz64"(uint64_t x) noexcept nogil
+    int clz64 "js_clz64"(uint64_t x) noexcept nogil
     uint64_t nonzero_mask "js_nonzero_mask"(const int16_t* blk) noexcept nogil
+    uint64_t magnitude_mask "js_magnitude_mask"(const int16_t* blk, int threshold) noexcept nogil
 
 cdef enum:
     FAST_BITS = 10  # codes (with their magnitude bits) up to this long take one look-up
@@ -1276,9 +1301,11 @@ cdef struct ArithmeticCoder:
     int64_t pending_zeros
     int ct
     int held            # the byte held back, -1 for none
-    uint8_t dc_stats[4][64]   # statistics bins: MPS sense << 7 | state index
-    uint8_t ac_stats[4][256]
-    uint8_t fixed             # the fixed 0.5 probability bin
+    # statistics bins: MPS sense << 7 | state index (16-bit, so that storing
+    # one cannot alias the registers above: they stay in CPU registers)
+    uint16_t dc_stats[4][64]
+    uint16_t ac_stats[4][256]
+    uint16_t fixed            # the fixed 0.5 probability bin
     int dc_context[4]         # per scan component: conditioning of its next DC
     int dc_table[4]           # per scan component
     int ac_table[4]
@@ -1309,7 +1336,7 @@ cdef struct Encoder:
     int eobrun
     int correction_count
     int correction_limit  # end the run when more are held (libjpeg), or never (maximal)
-    uint8_t* corrections
+    uint64_t* corrections  # held-back bits, packed from the top of the first word
     ArithmeticCoder arith
 
 
@@ -1426,8 +1453,21 @@ cdef inline void huffman_sequential(Encoder* e, int16_t* blk, int comp) noexcept
 
 
 # ----------------------------------------------- Huffman, progressive scans
+#
+# The block coders take the bit writer as a local copy (`b`), which the
+# compiler keeps in registers, and walk only the coefficients a scan sees as
+# nonzero, found 64 at a time with a bit mask in zigzag order.
 
-cdef inline void emit_symbol(Encoder* e, const uint32_t* table, int64_t* freq,
+cdef inline uint64_t zigzag_mask(uint64_t natural, int ss, int se) noexcept nogil:
+    """Natural-order bits -> zigzag-order bits, kept to positions ss..se."""
+    cdef uint64_t mask = 0
+    cdef int j
+    for j in range(16):
+        mask |= ZZ_BITS[j][(natural >> (4 * j)) & 15]
+    return mask & (~<uint64_t>0 >> (63 - se)) & (~<uint64_t>0 << ss)
+
+
+cdef inline void emit_symbol(Encoder* e, OutBits* b, const uint32_t* table, int64_t* freq,
                              int symbol) noexcept nogil:
     cdef uint32_t code
     if e.counting:
@@ -1437,31 +1477,59 @@ cdef inline void emit_symbol(Encoder* e, const uint32_t* table, int64_t* freq,
     if code == 0:
         fail_with(e, 2, symbol)
         return
-    put_bits(&e.b, code >> 8, code & 0xFF)
+    put_bits(b, code >> 8, code & 0xFF)
 
 
-cdef inline void emit_raw(Encoder* e, uint32_t value, int size) noexcept nogil:
+cdef inline void emit_raw(Encoder* e, OutBits* b, uint32_t value, int size) noexcept nogil:
     if not e.counting and size:
-        put_bits(&e.b, value & ((1u << size) - 1), size)
+        put_bits(b, value & ((1u << size) - 1), size)
 
 
-cdef void emit_corrections(Encoder* e, const uint8_t* bits, int count) noexcept nogil:
-    cdef int i
-    if not e.counting:
-        for i in range(count):
-            put_bits(&e.b, bits[i], 1)
+cdef inline void emit_bits64(OutBits* b, uint64_t bits, int n) noexcept nogil:
+    """The low n (<= 64) bits of `bits`, in at most two writes."""
+    if n > 32:
+        put_bits(b, (bits >> 32) & ((<uint64_t>1 << (n - 32)) - 1), n - 32)
+        n = 32
+    if n:
+        put_bits(b, bits & ((<uint64_t>1 << n) - 1), n)
 
 
-cdef void emit_eobrun(Encoder* e) noexcept nogil:
+cdef inline void hold_corrections(Encoder* e, uint64_t bits, int n) noexcept nogil:
+    """Append n (< 64) correction bits to those the pending EOB run holds back."""
+    cdef int i = e.correction_count >> 6
+    cdef int room = 64 - (e.correction_count & 63)
+    if n == 0:
+        return
+    if room == 64:
+        e.corrections[i] = 0
+    if n <= room:
+        e.corrections[i] |= bits << (room - n)
+    else:
+        e.corrections[i] |= bits >> (n - room)
+        e.corrections[i + 1] = bits << (64 - (n - room))
+    e.correction_count += n
+
+
+cdef void emit_held_corrections(Encoder* e, OutBits* b) noexcept nogil:
+    cdef int i, rest = e.correction_count & 63
+    if e.counting:
+        return
+    for i in range(e.correction_count >> 6):
+        emit_bits64(b, e.corrections[i], 64)
+    if rest:
+        emit_bits64(b, e.corrections[e.correction_count >> 6] >> (64 - rest), rest)
+
+
+cdef void emit_eobrun(Encoder* e, OutBits* b) noexcept nogil:
     """Code the pending run of end-of-band blocks, then their correction bits
     (an AC scan has one component, so its table is the first)."""
     cdef int size
     if e.eobrun > 0:
         size = bit_length(e.eobrun) - 1
-        emit_symbol(e, e.ac[0], e.ac_freq[0], size << 4)
-        emit_raw(e, e.eobrun, size)
+        emit_symbol(e, b, e.ac[0], e.ac_freq[0], size << 4)
+        emit_raw(e, b, e.eobrun, size)
         e.eobrun = 0
-        emit_corrections(e, e.corrections, e.correction_count)
+        emit_held_corrections(e, b)
         e.correction_count = 0
 
 
@@ -1473,70 +1541,79 @@ cdef void huffman_dc_first(Encoder* e, const int16_t* blk, int comp) noexcept no
     if size > e.max_category + 1:
         fail_with(e, 3, diff)
         return
-    emit_symbol(e, e.dc[comp], e.dc_freq[comp], size)
-    emit_raw(e, <uint32_t>(diff if diff >= 0 else diff - 1), size)
+    cdef OutBits b = e.b
+    emit_symbol(e, &b, e.dc[comp], e.dc_freq[comp], size)
+    emit_raw(e, &b, <uint32_t>(diff if diff >= 0 else diff - 1), size)
+    e.b = b
 
 
 cdef void huffman_ac_first(Encoder* e, const int16_t* blk) noexcept nogil:
-    cdef int k, value, magnitude, run = 0, size
-    for k in range(e.ss, e.se + 1):
+    cdef OutBits b = e.b
+    cdef uint64_t mask = zigzag_mask(magnitude_mask(blk, 1 << e.al), e.ss, e.se)
+    cdef int k, value, magnitude, run, size, last = e.ss - 1
+    while mask:
+        k = ctz64(mask)
+        mask &= mask - 1
+        run = k - last - 1
+        last = k
         value = blk[ZZ[k]]
         magnitude = (value if value >= 0 else -value) >> e.al
-        if magnitude == 0:
-            run += 1
-            continue
-        emit_eobrun(e)
-        while run > 15:
-            emit_symbol(e, e.ac[0], e.ac_freq[0], 0xF0)
-            run -= 16
         size = bit_length_nonzero(magnitude)
         if size > e.max_category:
             fail_with(e, 1, value)
-            return
-        emit_symbol(e, e.ac[0], e.ac_freq[0], (run << 4) | size)
-        emit_raw(e, <uint32_t>(magnitude if value >= 0 else ~magnitude), size)
-        run = 0
-    if run > 0:
+            break
+        emit_eobrun(e, &b)
+        while run > 15:
+            emit_symbol(e, &b, e.ac[0], e.ac_freq[0], 0xF0)
+            run -= 16
+        emit_symbol(e, &b, e.ac[0], e.ac_freq[0], (run << 4) | size)
+        emit_raw(e, &b, <uint32_t>(magnitude if value >= 0 else ~magnitude), size)
+    if last < e.se:
         e.eobrun += 1
         if e.eobrun == MAX_EOBRUN:
-            emit_eobrun(e)
+            emit_eobrun(e, &b)
+    e.b = b
 
 
 cdef void huffman_ac_refine(Encoder* e, const int16_t* blk) noexcept nogil:
-    cdef int absolute[64]
-    cdef uint8_t pending[64]  # this block's correction bits not yet coded
-    cdef int k, end_of_band = 0, run = 0, count = 0, value
-    for k in range(e.ss, e.se + 1):
-        value = blk[ZZ[k]]
-        absolute[k] = (value if value >= 0 else -value) >> e.al
-        if absolute[k] == 1:
-            end_of_band = k  # the last coefficient newly nonzero in this scan
-    for k in range(e.ss, e.se + 1):
-        if absolute[k] == 0:
-            run += 1
-            continue
+    cdef OutBits b = e.b
+    cdef uint64_t pending = 0  # this block's correction bits not yet coded, `count` of them
+    cdef uint64_t seen = zigzag_mask(magnitude_mask(blk, 1 << e.al), e.ss, e.se)
+    # newly nonzero in this scan: seen now, not seen by the scans before
+    cdef uint64_t new = seen & ~zigzag_mask(magnitude_mask(blk, 2 << e.al), e.ss, e.se)
+    cdef int end_of_band = 63 - clz64(new) if new else 0
+    cdef int k, run = 0, count = 0, last = e.ss - 1, value
+    while seen:
+        k = ctz64(seen)
+        seen &= seen - 1
+        run += k - last - 1
+        last = k
         while run > 15 and k <= end_of_band:
-            emit_eobrun(e)
-            emit_symbol(e, e.ac[0], e.ac_freq[0], 0xF0)
+            emit_eobrun(e, &b)
+            emit_symbol(e, &b, e.ac[0], e.ac_freq[0], 0xF0)
             run -= 16
-            emit_corrections(e, pending, count)
+            if not e.counting:
+                emit_bits64(&b, pending, count)
             count = 0
-        if absolute[k] > 1:  # already nonzero: only its next bit, as a correction
-            pending[count] = absolute[k] & 1
+        value = blk[ZZ[k]]
+        if not (new >> k) & 1:  # already nonzero: only its next bit, as a correction
+            pending = (pending << 1) | (((value if value >= 0 else -value) >> e.al) & 1)
             count += 1
             continue
-        emit_eobrun(e)
-        emit_symbol(e, e.ac[0], e.ac_freq[0], (run << 4) | 1)
-        emit_raw(e, 0 if blk[ZZ[k]] < 0 else 1, 1)
-        emit_corrections(e, pending, count)
+        emit_eobrun(e, &b)
+        emit_symbol(e, &b, e.ac[0], e.ac_freq[0], (run << 4) | 1)
+        emit_raw(e, &b, 0 if value < 0 else 1, 1)
+        if not e.counting:
+            emit_bits64(&b, pending, count)
         count = 0
         run = 0
+    run += e.se - last
     if run > 0 or count > 0:
         e.eobrun += 1
-        memcpy(e.corrections + e.correction_count, pending, count)
-        e.correction_count += count
+        hold_corrections(e, pending, count)
         if e.eobrun == MAX_EOBRUN or e.correction_count > e.correction_limit:
-            emit_eobrun(e)
+            emit_eobrun(e, &b)
+    e.b = b
 
 
 # ------------------------------------------------------ arithmetic coding
@@ -1587,13 +1664,14 @@ cdef inline void arith_settle(Encoder* e) noexcept nogil:
             s.stacked_ff -= 1
 
 
-cdef void arith_encode(Encoder* e, uint8_t* bin, int bit) noexcept nogil:
+cdef inline void arith_encode(Encoder* e, uint16_t* bin, int bit) noexcept nogil:
     """Code one binary decision with the statistics in `bin` (T.81 D.1.2-D.1.6)."""
     cdef ArithmeticCoder* s = &e.arith
     cdef int state = bin[0] & 0x7F
     cdef int mps = bin[0] >> 7
     cdef int64_t qe = QE[state]
     cdef int64_t byte
+    cdef int shift
     s.a -= qe
     if bit != mps:
         if s.a >= qe:  # else the LPS is the larger part: conditional exchange
@@ -1607,24 +1685,27 @@ cdef void arith_encode(Encoder* e, uint8_t* bin, int bit) noexcept nogil:
             s.c += s.a
             s.a = qe
         bin[0] = (mps << 7) | NEXT_MPS[state]
-    while True:  # renormalize, a byte out every eight shifts
-        s.a <<= 1
-        s.c <<= 1
-        s.ct -= 1
-        if s.ct == 0:
-            byte = s.c >> 19
-            if byte > 0xFF:
-                arith_carry_out(e)
-                s.held = <int>(byte & 0xFF)
-            elif byte == 0xFF:
-                s.stacked_ff += 1
-            else:
-                arith_settle(e)
-                s.held = <int>byte
-            s.c &= 0x7FFFF
-            s.ct += 8
-        if s.a >= 0x8000:
-            break
+    # renormalize: shift until A >= 0x8000, a byte out whenever CT runs out
+    # (the shifts of T.81's bit-at-a-time loop, taken up to CT at a time)
+    shift = 16 - bit_length_nonzero(<uint32_t>s.a)
+    while shift >= s.ct:
+        s.a <<= s.ct
+        s.c <<= s.ct
+        shift -= s.ct
+        byte = s.c >> 19
+        if byte > 0xFF:
+            arith_carry_out(e)
+            s.held = <int>(byte & 0xFF)
+        elif byte == 0xFF:
+            s.stacked_ff += 1
+        else:
+            arith_settle(e)
+            s.held = <int>byte
+        s.c &= 0x7FFFF
+        s.ct = 8
+    s.a <<= shift
+    s.c <<= shift
+    s.ct -= shift
 
 
 cdef void arith_finish(Encoder* e) noexcept nogil:
@@ -1645,7 +1726,7 @@ cdef void arith_finish(Encoder* e) noexcept nogil:
             arith_put_stuffed(e, <int>((s.c >> 11) & 0xFF))
 
 
-cdef void arith_ladder(Encoder* e, uint8_t* st, int m, int v) noexcept nogil:
+cdef void arith_ladder(Encoder* e, uint16_t* st, int m, int v) noexcept nogil:
     """T.81 F.8 and F.9: climb the category ladder from bin `st`, m being the
     category reached so far, until m is v's top bit; then code v's bits below
     it with the bins 14 further on."""
@@ -1666,7 +1747,7 @@ cdef void arith_dc(Encoder* e, int value, int comp) noexcept nogil:
     the conditioning of the last difference's size and sign."""
     cdef ArithmeticCoder* s = &e.arith
     cdef int table = s.dc_table[comp]
-    cdef uint8_t* st = &s.dc_stats[table][s.dc_context[comp]]
+    cdef uint16_t* st = &s.dc_stats[table][s.dc_context[comp]]
     cdef int v = value - e.last_dc[comp], m
     if v == 0:
         arith_encode(e, st, 0)
@@ -1706,7 +1787,7 @@ cdef void arith_ac_first(Encoder* e, const int16_t* blk, int comp, int ss, int s
     """T.81 F.1.4.2 (a whole sequential block, ss = 1, al = 0) and G.1.3.2."""
     cdef ArithmeticCoder* s = &e.arith
     cdef int table = s.ac_table[comp]
-    cdef uint8_t* st
+    cdef uint16_t* st
     cdef int k, end, value, v
     end = se
     while end >= ss and ((blk[ZZ[end]] if blk[ZZ[end]] >= 0 else -blk[ZZ[end]]) >> al) == 0:
@@ -1749,7 +1830,7 @@ cdef void arith_ac_refine(Encoder* e, const int16_t* blk, int comp) noexcept nog
     sign of those that become nonzero now."""
     cdef ArithmeticCoder* s = &e.arith
     cdef int table = s.ac_table[comp]
-    cdef uint8_t* st
+    cdef uint16_t* st
     cdef int k, end, previous_end, value, v
     end = e.se
     while end > 0 and ((blk[ZZ[end]] if blk[ZZ[end]] >= 0 else -blk[ZZ[end]]) >> e.al) == 0:
@@ -1817,9 +1898,9 @@ cdef void start_interval(Encoder* e) noexcept nogil:
         for i in range(4):
             s.dc_context[i] = 0
             if uses_dc(e.kind):
-                memset(s.dc_stats[s.dc_table[i]], 0, 64)
+                memset(s.dc_stats[s.dc_table[i]], 0, sizeof(s.dc_stats[0]))
             if uses_ac(e.kind):
-                memset(s.ac_stats[s.ac_table[i]], 0, 256)
+                memset(s.ac_stats[s.ac_table[i]], 0, sizeof(s.ac_stats[0]))
         s.c = 0
         s.a = 0x10000
         s.stacked_ff = 0
@@ -1834,7 +1915,7 @@ cdef void end_interval(Encoder* e) noexcept nogil:
         arith_finish(e)
         return
     if e.kind == AC_FIRST or e.kind == AC_REFINE:
-        emit_eobrun(e)
+        emit_eobrun(e, &e.b)
     if not e.counting:
         flush_bits(&e.b, e.pad_bit)
 
@@ -1896,7 +1977,7 @@ cdef int run_scan(Encoder* e, Layout* lay, int mcus_wide, int mcus_high,
                 elif e.kind == DC_FIRST:
                     huffman_dc_first(e, blk, comp)
                 elif e.kind == DC_REFINE:
-                    emit_raw(e, (blk[0] >> e.al) & 1, 1)
+                    emit_raw(e, &e.b, (blk[0] >> e.al) & 1, 1)
                 elif e.kind == AC_FIRST:
                     huffman_ac_first(e, blk)
                 else:
@@ -2001,7 +2082,7 @@ def encode_scan(tuple arrays, const int32_t[:, ::1] slots, int mcus_wide, int mc
         if kind == AC_REFINE:
             e.correction_limit = (MAX_EOBRUN * 63 if maximal_eob_runs
                                   else MAX_CORRECTION_BITS - 63)
-            e.corrections = <uint8_t*>malloc(e.correction_limit + 64)
+            e.corrections = <uint64_t*>malloc((e.correction_limit + 64) // 64 * 8 + 16)
             if e.corrections == NULL:
                 raise MemoryError()
         with nogil:
