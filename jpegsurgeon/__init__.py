@@ -14,10 +14,13 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
+    from typing import Any
 
+    from .compliance import FileReport
     from .limits import Limits
     from .model import JpegImage
+    from .pipeline import TransformResult
     from .scan_script import ScanSpec
 
 
@@ -34,16 +37,14 @@ def read(source: str | os.PathLike | bytes, limits: Limits | None = None) -> Jpe
     limits = limits or DEFAULT_LIMITS
     if isinstance(source, (bytes, bytearray, memoryview)):
         return read_image(bytes(source), limits)
+    from .fileio import read_input
+
     name = os.fspath(source)
-    try:
-        with open(name, "rb") as handle:
-            data = handle.read()
-    except OSError as error:
-        raise JpegError(f"cannot read: {error.strerror or error}", source=name) from None
+    data = read_input(name, limits)
     try:
         return read_image(data, limits)
     except JpegError as error:
-        raise error.located(name) from None
+        raise error.located("<stdin>" if name == "-" else name) from None
 
 
 def write(
@@ -81,9 +82,62 @@ def write(
     return write_strict(image, layout, copy)
 
 
+def transform(source: str | os.PathLike | bytes | JpegImage, **options: Any) -> TransformResult:
+    """Read, apply passes, write and verify: `jpegsurgeon transform` as a call.
+
+    `source` is a path ("-" for stdin), bytes or an image; `options` are
+    passes=(specs "name:k=v", (name, params) pairs or functions), seed,
+    verify, codecs, cycles, lepton_cpp, preserve, copy, strict, limits and the
+    layout keywords of `write`.  Returns a result with `.data` (the output
+    bytes), `.report` (the dict `--json` prints) and `.verified`.
+    """
+    from .pipeline import transform as run
+
+    return run(source, **options)
+
+
+def load_pipeline(path: str | os.PathLike) -> list:
+    """The passes of a TOML pipeline file, resolved, for `transform(passes=...)`."""
+    from .pipeline import load_pipeline as load
+
+    return load(path)
+
+
+def audit(
+    paths: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    profile: str = "lepton-challenge",
+    recursive: bool = False,
+    codecs: Sequence[str] = ("lepton",),
+    lepton: bool = True,
+    cycles: int = 3,
+    lepton_cpp: str | None = None,
+    limits: Limits | None = None,
+) -> Iterator[FileReport]:
+    """One audit report per file under `paths`, in path order; a malformed
+    file is a finding in its report, never an exception."""
+    from .compliance import audit_path
+    from .compliance.runner import walk
+    from .errors import JpegError
+    from .limits import DEFAULT_LIMITS
+
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    missing: list[str] = []
+    for path in sorted(walk([os.fspath(p) for p in paths], recursive, missing)):
+        yield audit_path(path, profile, lepton, cycles, limits or DEFAULT_LIMITS, tuple(codecs),
+                         lepton_cpp)  # fmt: skip
+    for problem in missing:
+        raise JpegError(problem)
+
+
 def __getattr__(name: str):
     if name in ("JpegError", "UnsupportedJpeg"):
         from . import errors
 
         return getattr(errors, name)
+    if name in ("passes", "batch", "codecs"):  # submodules, imported on first use
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'jpegsurgeon' has no attribute {name!r}")

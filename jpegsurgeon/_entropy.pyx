@@ -854,11 +854,15 @@ cdef uint16_t QE[114]
 cdef uint8_t NEXT_LPS[114]
 cdef uint8_t NEXT_MPS[114]
 cdef uint8_t SWITCH[114]
+# The same for the encoder, one word a state: Qe, then the next state after
+# an LPS with the MPS switch in its top bit, then the next after an MPS.
+cdef uint32_t STATE_ROW[114]
 for _i, (_qe, _lps, _mps, _switch) in enumerate(_STATES):
     QE[_i] = _qe
     NEXT_LPS[_i] = _lps
     NEXT_MPS[_i] = _mps
     SWITCH[_i] = _switch
+    STATE_ROW[_i] = _qe | (_lps | _switch << 7) << 16 | _mps << 24
 
 
 cdef struct Arithmetic:
@@ -1667,24 +1671,24 @@ cdef inline void arith_settle(Encoder* e) noexcept nogil:
 cdef inline void arith_encode(Encoder* e, uint16_t* bin, int bit) noexcept nogil:
     """Code one binary decision with the statistics in `bin` (T.81 D.1.2-D.1.6)."""
     cdef ArithmeticCoder* s = &e.arith
-    cdef int state = bin[0] & 0x7F
-    cdef int mps = bin[0] >> 7
-    cdef int64_t qe = QE[state]
+    cdef uint32_t sense = bin[0] & 0x80
+    cdef uint32_t row = STATE_ROW[bin[0] & 0x7F]
+    cdef int64_t qe = row & 0xFFFF
     cdef int64_t byte
     cdef int shift
     s.a -= qe
-    if bit != mps:
+    if bit != <int>(sense >> 7):
         if s.a >= qe:  # else the LPS is the larger part: conditional exchange
             s.c += s.a
             s.a = qe
-        bin[0] = ((mps ^ SWITCH[state]) << 7) | NEXT_LPS[state]
+        bin[0] = <uint16_t>(sense ^ ((row >> 16) & 0xFF))
     else:
         if s.a >= 0x8000:
             return
         if s.a < qe:  # conditional exchange
             s.c += s.a
             s.a = qe
-        bin[0] = (mps << 7) | NEXT_MPS[state]
+        bin[0] = <uint16_t>(sense | (row >> 24))
     # renormalize: shift until A >= 0x8000, a byte out whenever CT runs out
     # (the shifts of T.81's bit-at-a-time loop, taken up to CT at a time)
     shift = 16 - bit_length_nonzero(<uint32_t>s.a)
@@ -1726,7 +1730,7 @@ cdef void arith_finish(Encoder* e) noexcept nogil:
             arith_put_stuffed(e, <int>((s.c >> 11) & 0xFF))
 
 
-cdef void arith_ladder(Encoder* e, uint16_t* st, int m, int v) noexcept nogil:
+cdef inline void arith_ladder(Encoder* e, uint16_t* st, int m, int v) noexcept nogil:
     """T.81 F.8 and F.9: climb the category ladder from bin `st`, m being the
     category reached so far, until m is v's top bit; then code v's bits below
     it with the bins 14 further on."""
@@ -1788,22 +1792,18 @@ cdef void arith_ac_first(Encoder* e, const int16_t* blk, int comp, int ss, int s
     cdef ArithmeticCoder* s = &e.arith
     cdef int table = s.ac_table[comp]
     cdef uint16_t* st
-    cdef int k, end, value, v
-    end = se
-    while end >= ss and ((blk[ZZ[end]] if blk[ZZ[end]] >= 0 else -blk[ZZ[end]]) >> al) == 0:
-        end -= 1
+    cdef uint64_t seen = zigzag_mask(magnitude_mask(blk, 1 << al), ss, se)
+    cdef int k, end = 63 - clz64(seen) if seen else ss - 1, value, v
     k = ss
     while k <= end:
         st = &s.ac_stats[table][3 * (k - 1)]
         arith_encode(e, st, 0)  # not the end of the block yet
-        while True:
-            value = blk[ZZ[k]]
-            v = (value if value >= 0 else -value) >> al
-            if v:
-                break
+        while not (seen >> k) & 1:  # zero coefficients up to the next one seen
             arith_encode(e, st + 1, 0)
             st += 3
             k += 1
+        value = blk[ZZ[k]]
+        v = (value if value >= 0 else -value) >> al
         if bit_length_nonzero(v) > e.max_category:
             fail_with(e, 1, value)
             return
@@ -1831,15 +1831,12 @@ cdef void arith_ac_refine(Encoder* e, const int16_t* blk, int comp) noexcept nog
     cdef ArithmeticCoder* s = &e.arith
     cdef int table = s.ac_table[comp]
     cdef uint16_t* st
-    cdef int k, end, previous_end, value, v
-    end = e.se
-    while end > 0 and ((blk[ZZ[end]] if blk[ZZ[end]] >= 0 else -blk[ZZ[end]]) >> e.al) == 0:
-        end -= 1
-    previous_end = end  # the end of the block as the earlier scans left it
-    while previous_end > 0 and (
-            (blk[ZZ[previous_end]] if blk[ZZ[previous_end]] >= 0 else -blk[ZZ[previous_end]])
-            >> e.ah) == 0:
-        previous_end -= 1
+    cdef uint64_t seen = zigzag_mask(magnitude_mask(blk, 1 << e.al), e.ss, e.se)
+    # nonzero before this scan: the end of the block as the earlier scans left it
+    cdef uint64_t before = zigzag_mask(magnitude_mask(blk, 1 << e.ah), e.ss, e.se)
+    cdef int end = 63 - clz64(seen) if seen else 0
+    cdef int previous_end = 63 - clz64(before) if before else 0
+    cdef int k, value, v
     k = e.ss
     while k <= end:
         st = &s.ac_stats[table][3 * (k - 1)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -32,16 +33,38 @@ def _fail(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP (timeout, kill, systemd, container runtimes) as an
+    exception, so that every `finally` and cleanup runs as for Ctrl-C."""
+
+    def __init__(self, signal_number: int) -> None:
+        super().__init__(signal_number)
+        self.signal_number = signal_number
+
+
+def _terminate(signal_number: int, frame: object) -> None:
+    raise Terminated(signal_number)
+
+
 def main(argv: list[str] | None = None) -> None:
     """The console entry point: every failure becomes one line on stderr.
 
     Usage errors exit 2 (click's own three-line usage block is folded into
-    one line), Ctrl-C exits 130, and a command's status passes through.
+    one line), Ctrl-C exits 130, SIGTERM and SIGHUP 128 + their number, and a
+    command's status passes through.
     """
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, _terminate)
+    if not (sys.argv[1:] if argv is None else argv):  # no command: the usage, as a page
+        with click.Context(cli, info_name="jpegsurgeon") as context:
+            click.echo(context.get_help(), err=True)
+        sys.exit(2)
     try:
         status = cli.main(args=argv, prog_name="jpegsurgeon", standalone_mode=False)
     except (KeyboardInterrupt, click.exceptions.Abort):
         _fail("interrupted", 130)
+    except Terminated as stop:
+        _fail(f"terminated by {signal.Signals(stop.signal_number).name}", 128 + stop.signal_number)
     except click.ClickException as error:
         context = getattr(error, "ctx", None)
         hint = f" (see: {context.command_path} --help)" if context is not None else ""
@@ -68,9 +91,10 @@ def _reports_errors(command: Callable) -> Callable:
     return wrapper
 
 
-def _limit_options(command):
-    """--max-pixels, --max-scans, --max-segments and --max-lepton-bytes, gathered
-    into one `limits` argument (see jpegsurgeon/limits.py for the defaults)."""
+def _limit_options(command, lepton: bool = True):
+    """--max-pixels, --max-scans, --max-segments, --max-input-bytes and (for
+    commands that run codecs) --max-lepton-bytes, gathered into one `limits`
+    argument (see jpegsurgeon/limits.py for the defaults)."""
     from .limits import DEFAULT_LIMITS, Limits
 
     options = [
@@ -80,9 +104,12 @@ def _limit_options(command):
         (
             "--max-lepton-bytes",
             "max_lepton_bytes",
-            "Do not run Lepton on larger files; they count as unverified (exit 1).",
+            "Do not hand larger files to a codec; they count as unverified (exit 1).",
         ),
+        ("--max-input-bytes", "max_input_bytes", "Refuse inputs larger than this."),
     ]
+    if not lepton:  # a command that runs no codec has no use for their limit
+        options = [option for option in options if option[1] != "max_lepton_bytes"]
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -103,7 +130,8 @@ _cycles_option = click.option(
     type=click.IntRange(1),
     default=3,
     show_default=True,
-    help="JPEG -> Lepton -> JPEG cycles the Lepton check runs; each must give identical bytes.",
+    help="Round-trip cycles each codec check runs: the first compresses and decompresses, "
+    "the others compress again; all must give identical bytes.",
 )
 
 
@@ -146,7 +174,7 @@ def cli() -> None:
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-@_limit_options
+@functools.partial(_limit_options, lepton=False)
 @_reports_errors
 def info(file: str, as_json: bool, limits: Limits) -> None:
     """Show a JPEG's frame, components, tables, scans and segments."""
@@ -155,7 +183,7 @@ def info(file: str, as_json: bool, limits: Limits) -> None:
 
     details = describe(read(file, limits))
     if as_json:
-        _emit_json({"file": file, **details})
+        _emit_json({"path": file, **details})
     else:
         click.echo(format_text(file, details))
 
@@ -163,7 +191,9 @@ def info(file: str, as_json: bool, limits: Limits) -> None:
 @cli.command("passes")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def list_passes(as_json: bool) -> None:
-    """List the transform passes and their parameters."""
+    """List the transform passes, where each comes from (jpegsurgeon itself, or
+    the distribution and version of the plugin that added it), and their
+    parameters."""
     from .passes import registry
 
     passes = registry()
@@ -171,7 +201,7 @@ def list_passes(as_json: bool) -> None:
         _emit_json({"passes": [p.as_dict() for p in passes.values()]})
         return
     for p in passes.values():
-        click.echo(f"{p.name}\n  {p.description}")
+        click.echo(f"{p.name}  [{p.origin}]\n  {p.description}")
         for parameter in p.parameters:
             click.echo(
                 f"    {parameter.name} ({parameter.type.__name__}, default "
@@ -180,8 +210,8 @@ def list_passes(as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("input_path", metavar="IN", type=click.Path(dir_okay=False))
-@click.argument("output_path", metavar="OUT", type=click.Path(dir_okay=False))
+@click.argument("input_path", metavar="IN", type=click.Path())
+@click.argument("output_path", metavar="OUT", type=click.Path())
 @click.option(
     "--pass",
     "pass_specs",
@@ -258,7 +288,25 @@ def list_passes(as_json: bool) -> None:
     is_flag=True,
     help="Allow OUT to be IN; the original stays until the new file is complete and verified.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Treat damaged input (truncated, corrupt data libjpeg would repair) as an error: "
+    "exit 2, nothing written.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON report (batches: one "
+              "document sorted by path).")  # fmt: skip
+@click.option("--jsonl", is_flag=True, help="Batches: one JSON object per file as it finishes.")
+@click.option("--recursive", "-r", is_flag=True, help="Batches: walk IN's subdirectories too.")
+@click.option("--jobs", "-j", type=click.IntRange(1), default=None,
+              help="Batches: parallel processes (default: all cores).")  # fmt: skip
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Batches: run on a dask.distributed scheduler (host:port), or local:N for a "
+              "LocalCluster of N processes (pip install 'jpegsurgeon[dask]').")  # fmt: skip
+@click.option("--skip-existing", is_flag=True, help="Batches: leave files OUT already has.")
+@click.option("--only-smaller", is_flag=True,
+              help="Keep the output only when it is smaller than the input; else write the "
+              "input's bytes unchanged.")  # fmt: skip
 @_limit_options
 @_reports_errors
 def transform(
@@ -280,7 +328,14 @@ def transform(
     cycles: int,
     keep_rejected: bool,
     in_place: bool,
+    strict: bool,
     as_json: bool,
+    jsonl: bool,
+    recursive: bool,
+    jobs: int | None,
+    scheduler: str | None,
+    skip_existing: bool,
+    only_smaller: bool,
     limits: Limits,
 ) -> None:
     """Rewrite IN as OUT, applying passes to its coefficients.
@@ -289,83 +344,156 @@ def transform(
     JFIF APP0, DQT, SOF0, DHT, one SOS, EOI) with optimal Huffman tables, like
     `jpegtran -optimize -copy none`. --progressive, --scans, --restart and
     --arithmetic choose another layout, written as jpegtran writes it with
-    the same options. OUT is then checked with Lepton: it must compress and
-    decompress to identical bytes for --cycles cycles (exit 1 otherwise). OUT
-    is written completely and verified, or not at all.
+    the same options. OUT is then round-tripped by each --codec (default
+    lepton): it must come back identical for --cycles cycles (exit 1
+    otherwise). OUT is written completely and verified, or not at all.
+
+    IN and OUT may be `-` for stdin and stdout (the report then goes to
+    stderr; nothing reaches stdout unless the output is verified), or two
+    directories: every JPEG under IN (by content) gets the same pipeline, and
+    OUT mirrors IN's relative names.
     """
-    from . import read
-    from .codecs import resolve_codecs, round_trips
     from .errors import JpegError
     from .fileio import same_file, write_atomic
-    from .passes import parse_spec, run_pipeline
-    from .writer import write_preserved, write_strict
+    from .passes import parse_spec
+    from .pipeline import load_pipeline
+    from .pipeline import transform as run_transform
+    from .writer import ScanScriptMismatch
 
-    if same_file(input_path, output_path) and not in_place:
-        raise JpegError(
-            "OUT is the same file as IN; refusing to overwrite the input without --in-place",
-            source=output_path,
-        )
+    if as_json and jsonl:
+        raise click.UsageError("--json and --jsonl exclude each other")
     layout = _layout(preserve, progressive, scans_path, restart, arithmetic, eob_runs)
-    chosen = [] if no_verify else resolve_codecs(codecs, lepton_cpp=lepton_cpp)
     if preserve and copy != "none":
         raise click.UsageError("--preserve keeps every segment already; it cannot take --copy")
-    calls = (_load_pipeline(pipeline) if pipeline else []) + [parse_spec(s) for s in pass_specs]
-    image = read(input_path, limits)
-    input_bytes = image.source_size
-    seed = int.from_bytes(os.urandom(4), "big") if seed is None else seed
+    calls = (load_pipeline(pipeline) if pipeline else []) + [parse_spec(s) for s in pass_specs]
+    options = {
+        "passes": calls, "seed": seed, "verify": not no_verify, "codecs": codecs,
+        "cycles": cycles, "lepton_cpp": lepton_cpp, "preserve": preserve, "copy": copy,
+        "strict": strict, "limits": limits, **layout.options(),
+    }  # fmt: skip
+    if input_path != "-" and os.path.isdir(input_path):
+        _transform_batch(input_path, output_path, options, recursive=recursive, jobs=jobs,
+                         scheduler=scheduler, skip_existing=skip_existing,
+                         only_smaller=only_smaller, keep_rejected=keep_rejected,
+                         output="json" if as_json else "jsonl" if jsonl else "text")  # fmt: skip
+        return
+    if output_path != "-" and os.path.isdir(output_path):
+        raise JpegError("OUT is a directory but IN is a file", source=output_path)
+    if "-" not in (input_path, output_path) and same_file(input_path, output_path):
+        if not in_place:
+            raise JpegError(
+                "OUT is the same file as IN; refusing to overwrite the input without --in-place",
+                source=output_path,
+            )
     try:
-        image, reports = run_pipeline(image, calls, seed)
-    except JpegError as error:
-        raise error.located(input_path) from None
-    if scans_path is not None:
-        try:
-            layout.script_for(image)  # a script must fit the image the passes left
-        except JpegError as error:
-            raise error.located(scans_path) from None
-    try:
-        data = write_preserved(image) if preserve else write_strict(image, layout, copy)
-    except JpegError as error:
-        raise error.located(input_path) from None
-    results = round_trips(data, chosen, cycles, limits.max_lepton_bytes) if chosen else {}
-    failed = [r for r in results.values() if not r.verified]
+        result = run_transform(input_path, **options)
+    except ScanScriptMismatch as error:
+        raise error.located(scans_path) from None
+    report, data = result.report, result.data
+    failed = [(name, r["error"]) for name, r in report["codecs"].items() if not r["verified"]]
+    smaller = only_smaller and len(data) >= report["input_bytes"]
+    if smaller:  # keep the input: it is no larger than what the passes made
+        data = _input_bytes(input_path, limits)
     written = not failed or keep_rejected
     if written:
-        write_atomic(output_path, data)
-    report = {
-        "input": input_path,
-        "output": output_path,
-        "mode": "preserve" if preserve else "strict",
-        "layout": None if preserve else layout.describe(),
-        "copy": None if preserve else copy,
-        "seed": seed,
-        "passes": reports,
-        "input_bytes": input_bytes,
-        "output_bytes": len(data),
-        "output_written": written,
-        "verified": None if no_verify else not failed,
-        "codecs": {name: result.as_dict() for name, result in results.items()},
-        "warnings": [str(w) for w in image.warnings],
-    }
-    if as_json:
-        _emit_json(report)
+        if output_path == "-":
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        else:
+            write_atomic(output_path, data)
+    report = {**report, "input": input_path, "output": output_path, "output_written": written,
+              "kept_input": smaller}  # fmt: skip
+    to_stderr = output_path == "-"
+    if as_json or jsonl:
+        click.echo(json.dumps(report, indent=None if jsonl else 2), err=to_stderr)
     else:
-        for line in image.warnings:
+        for line in report["warnings"]:
             click.echo(f"jpegsurgeon: warning: {input_path}: {line}", err=True)
-        for step in reports:  # long values (tables) are left to --json
+        for step in report["passes"]:  # long values (tables) are left to --json
             changes = ", ".join(
                 f"{k} {v}" for k, v in step["changes"].items() if not isinstance(v, (list, dict))
             )
-            click.echo(f"pass {step['name']}: {changes}")
-        state = "" if report["output_written"] else ", not written"
-        click.echo(
-            f"{output_path}: {len(data)} bytes ({report['mode']}{state}), from {input_bytes} bytes"
-        )
-        for result in results.values():
-            click.echo(result.summary())
+            click.echo(f"pass {step['name']}: {changes}", err=to_stderr)
+        if seed is None and report["passes"]:
+            click.echo(f"seed {report['seed']} (replay with --seed {report['seed']})",
+                       err=to_stderr)  # fmt: skip
+        state = "" if written else ", not written"
+        state += ", the input kept: it was smaller" if smaller else ""
+        click.echo(f"{output_path}: {len(data)} bytes ({report['mode']}{state}), from "
+                   f"{report['input_bytes']} bytes", err=to_stderr)  # fmt: skip
+        for name, codec in report["codecs"].items():
+            click.echo(_codec_line(name, codec), err=to_stderr)
     if failed:
         kept = "kept as asked" if keep_rejected else "not written"
-        reasons = "; ".join(f"{r.codec} {r.error}" for r in failed)
+        reasons = "; ".join(f"{name} {error}" for name, error in failed)
         _fail(f"{output_path}: {reasons} ({kept})", 1)
+
+
+def _input_bytes(path: str, limits: Limits) -> bytes:
+    from .fileio import read_input
+
+    return read_input(path, limits)
+
+
+def _codec_line(name: str, codec: dict) -> str:
+    if not codec["verified"]:
+        return f"{name}: {codec['error']}"
+    return (f"{name}: {codec['compressed_bytes']} bytes from {codec['jpeg_bytes']}, ratio "
+            f"{codec['ratio']:.4f}, {codec['cycles']} identical cycles")  # fmt: skip
+
+
+def _transform_batch(
+    in_root: str, out_root: str, options: dict, *, output: str, **batch: Any
+) -> None:
+    """transform IN_DIR OUT_DIR: one report per file, exit 1 when any failed."""
+    from .batch import transform_tree
+
+    if out_root == "-":
+        raise click.UsageError("a directory IN needs a directory OUT, not -")
+    os.makedirs(out_root, exist_ok=True)
+    reports = []
+    progress = _Progress()
+    for report in transform_tree(in_root, out_root, **batch, **options):
+        reports.append(report)
+        progress.clear()
+        if output == "jsonl":
+            click.echo(json.dumps(report))
+        elif output == "text":
+            detail = report.get("error") or (
+                f"{report['output_bytes']} bytes from {report['input_bytes']}"
+                if "output_bytes" in report else ""
+            )  # fmt: skip
+            click.echo(f"{report['status']:<8} {report['input']}: {detail}".rstrip(": "))
+        progress.step(len(reports))
+    progress.clear()
+    counts = {status: sum(r["status"] == status for r in reports)
+              for status in ("written", "copied", "skipped", "rejected", "failed")}  # fmt: skip
+    bad = counts["rejected"] + counts["failed"]
+    if output == "json":
+        _emit_json({"files": sorted(reports, key=lambda r: r["input"]), "summary": counts})
+    elif output == "text":
+        summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+        noun = "file" if len(reports) == 1 else "files"
+        click.echo(f"{len(reports)} {noun}: {summary or 'nothing to do'}")
+        if not reports:
+            click.echo(f"jpegsurgeon: warning: no JPEG under {in_root}", err=True)
+    sys.exit(1 if bad else 0)
+
+
+class _Progress:
+    """A count of files done on stderr, when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+
+    def step(self, done: int) -> None:
+        if self.enabled:
+            sys.stderr.write(f"\r{done} files done ")
+            sys.stderr.flush()
+
+    def clear(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\033[K")
 
 
 def _layout(
@@ -434,22 +562,23 @@ def verify(
     rejects a file or gives it back different, 2 when a file cannot be read.
     """
     from .codecs import resolve_codecs, round_trips
+    from .errors import JpegError
+    from .fileio import read_input
 
     chosen = resolve_codecs(codecs, lepton_cpp=lepton_cpp)
 
     results, status = [], 0
     for name in files:
         try:
-            with open(name, "rb") as handle:
-                data = handle.read()
-        except OSError as error:
-            click.echo(f"jpegsurgeon: error: {name}: cannot read: {error.strerror}", err=True)
+            data = read_input(name, limits)
+        except JpegError as error:  # one unreadable file does not stop the others
+            click.echo(f"jpegsurgeon: error: {error}", err=True)
             status = 2
             continue
         checked = round_trips(data, chosen, cycles, limits.max_lepton_bytes)
         verified = all(r.verified for r in checked.values())
         results.append({
-            "file": name,
+            "path": name,
             "jpeg_bytes": len(data),
             "verified": verified,
             "codecs": {codec: {k: v for k, v in r.as_dict().items() if k not in
@@ -461,7 +590,7 @@ def verify(
             for result in checked.values():
                 click.echo(f"{name}: {'OK' if result.verified else 'FAIL'} {result.summary()}")
     if as_json:
-        _emit_json({"files": sorted(results, key=lambda r: r["file"]),
+        _emit_json({"files": sorted(results, key=lambda r: r["path"]),
                     "all_verified": status == 0})  # fmt: skip
     sys.exit(status)
 
@@ -480,17 +609,31 @@ def verify(
 )
 @click.option(
     "--budget",
-    type=click.FloatRange(min=1.0),
-    default=60.0,
-    show_default=True,
-    help="Seconds the search may take; more searches further.",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Trials of designs the search makes (default: the forge's default budget); "
+    "the same seed and budget give the same bytes.",
 )
 @click.option(
     "--size-window",
-    default="524288:1000000",
-    show_default=True,
+    default=None,
     metavar="MIN:MAX",
-    help="Bytes the output must lie within.",
+    help="Bytes the output must lie within (default: the challenge's byte window).",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.0, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="Stop the search after this long even if trials remain (the output says so).",
+)
+@click.option(
+    "--lepton-cpp",
+    metavar="PATH",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The reference C++ Lepton to check the output with (default: "
+    "$JPEGSURGEON_LEPTON_CPP, `lepton` on PATH, or ~/.cache/lepton-cpp/lepton when present).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
 @_limit_options
@@ -499,88 +642,77 @@ def forge(
     output_path: str,
     source_path: str | None,
     seed: int | None,
-    budget: float,
-    size_window: str,
+    budget: int | None,
+    size_window: str | None,
+    time_limit: float | None,
+    lepton_cpp: str | None,
     as_json: bool,
     limits: Limits,
 ) -> None:
     """Make a compliant JPEG that Lepton compresses as badly as possible.
 
-    Searches coefficient mixtures, quantization tables and dimensions for the
-    highest ratio Lepton bytes / JPEG bytes, checks the result with the full
-    lepton-challenge audit (Lepton cycles included) and writes OUT only if it
-    passes. The recipe that made it is saved beside OUT as OUT with a .toml
+    Tries designs (edge quantizers, edge coefficient mixtures) on small
+    images with Lepton, `--budget` trials, then builds the best at 4096x4096
+    just above the size window's floor: a random DC per run of blocks, edge
+    coefficients chosen block by block so that Lepton's DC predictions miss
+    as expensively as possible.  OUT is written only if it passes the
+    lepton-challenge audit (3 Lepton cycles) and, when the C++ Lepton is
+    found, its round trip too.  The recipe is saved beside OUT with a .toml
     suffix: `jpegsurgeon transform IN OUT --pipeline RECIPE --seed N` replays
     it to the same bytes.
     """
     from pathlib import Path
 
     from . import read
+    from .challenge import BYTE_WINDOW
     from .errors import JpegError
     from .fileio import write_atomic
+    from .forge import DEFAULT_BUDGET
     from .forge import forge as run_forge
 
-    try:
-        low, high = (int(part) for part in size_window.split(":"))
-    except ValueError:
-        raise JpegError(f"--size-window {size_window!r}: expected MIN:MAX in bytes") from None
+    low, high = BYTE_WINDOW
+    if size_window is not None:
+        try:
+            low, high = (int(part) for part in size_window.split(":"))
+        except ValueError:
+            raise JpegError(f"--size-window {size_window!r}: expected MIN:MAX in bytes") from None
+    budget = DEFAULT_BUDGET if budget is None else budget
     source = read(source_path, limits) if source_path else None
     seed = int.from_bytes(os.urandom(4), "big") if seed is None else seed
     show = None if as_json else (lambda line: click.echo(line, err=True))
-    result = run_forge(source, seed, budget=budget, size_window=(low, high), progress=show)
+    result = run_forge(source, seed, budget=budget, size_window=(low, high), progress=show,
+                       time_limit=time_limit, lepton_cpp=lepton_cpp)  # fmt: skip
     recipe_path = str(Path(output_path).with_suffix(".toml"))
     write_atomic(output_path, result.data)
     write_atomic(recipe_path, result.recipe_toml().encode())
-    report = {
-        "output": output_path,
-        "recipe": recipe_path,
-        "jpeg_bytes": result.jpeg_bytes,
-        "lepton_bytes": result.lepton_bytes,
-        "ratio": result.ratio,
-        "width": result.width,
-        "height": result.height,
-        "seed": result.seed,
-        "pipeline": result.recipe,
-        "changed": result.changed,
-        "notes": result.notes,
-    }
+    report = {"output": output_path, **result.as_dict(), "size_window": [low, high]}
+    report["pipeline"] = result.recipe
+    report["recipe"] = recipe_path
     if as_json:
         _emit_json(report)
         return
+    cpp = (
+        f", C++ Lepton {result.lepton_cpp_bytes} bytes, ratio {result.lepton_cpp_ratio:.4f}"
+        if result.lepton_cpp_bytes is not None
+        else ""
+    )
     click.echo(
         f"{output_path}: {result.width}x{result.height}, {result.jpeg_bytes} bytes, Lepton "
-        f"{result.lepton_bytes} bytes, ratio {result.ratio:.4f} (seed {result.seed})"
+        f"{result.lepton_bytes} bytes, ratio {result.ratio:.4f}{cpp} (seed {result.seed}, "
+        f"{result.trials} trials, {result.seconds:.1f} s)"
     )
+    if result.cut_short:
+        click.echo(f"  search cut short by --time-limit: {result.trials} of {budget} trials")
     click.echo(f"recipe: {recipe_path}")
     for note in result.notes:
         click.echo(f"  {note}")
-
-
-def _load_pipeline(path: str) -> list:
-    import tomllib
-
-    from .errors import JpegError
-    from .passes import resolve
-
-    try:
-        with open(path, "rb") as handle:
-            document = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise JpegError(f"cannot read pipeline: {error}", source=path) from None
-    steps = document.get("pass", [])
-    if not isinstance(steps, list) or not all(isinstance(s, dict) and "name" in s for s in steps):
-        raise JpegError("expected [[pass]] tables, each with a name", source=path)
-    try:
-        return [resolve(s["name"], {k: v for k, v in s.items() if k != "name"}) for s in steps]
-    except JpegError as error:
-        raise error.located(path) from None
 
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option(
     "--profile",
-    type=click.Choice(["lepton-challenge", "jfif"]),
+    type=click.Choice(["lepton-challenge", "jfif", "jpegxl"]),
     default="lepton-challenge",
     show_default=True,
     help="The rules to check.",
@@ -590,6 +722,12 @@ def _load_pipeline(path: str) -> list:
 @click.option("--recursive", "-r", is_flag=True, help="Walk directories recursively.")
 @click.option("--jobs", "-j", type=click.IntRange(1), default=None,
               help="Parallel processes (default: all cores).")  # fmt: skip
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Run the per-file work on a dask.distributed scheduler (host:port), or "
+    "local:N for a LocalCluster of N processes (pip install 'jpegsurgeon[dask]').",
+)
 @click.option("--no-lepton", is_flag=True, help="Skip the codecs' round-trip rules.")
 @_codec_options
 @_cycles_option
@@ -602,6 +740,7 @@ def audit(
     jsonl: bool,
     recursive: bool,
     jobs: int | None,
+    scheduler: str | None,
     no_lepton: bool,
     codecs: tuple[str, ...],
     lepton_cpp: str | None,
@@ -615,8 +754,8 @@ def audit(
     path cannot be read at all. The lepton-challenge profile also reports the
     score, Lepton bytes / JPEG bytes.
     """
-    from .audit.runner import run_audit
     from .codecs import resolve_codecs
+    from .compliance.runner import run_audit
 
     if as_json and jsonl:
         _fail("--json and --jsonl exclude each other")
@@ -625,7 +764,56 @@ def audit(
     status = run_audit(
         paths, profile, recursive=recursive, jobs=jobs, lepton=not no_lepton, cycles=cycles,
         limits=limits, output="json" if as_json else "jsonl" if jsonl else "text",
-        codecs=names, lepton_cpp=lepton_cpp,
+        codecs=names, lepton_cpp=lepton_cpp, scheduler=scheduler,
+    )  # fmt: skip
+    sys.exit(status)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@_codec_options
+@_cycles_option
+@click.option("--recursive", "-r", is_flag=True, help="Walk directories recursively.")
+@click.option("--jobs", "-j", type=click.IntRange(1), default=None,
+              help="Parallel processes (default: all cores).")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV: one row per file and codec.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              metavar="FILE.png", help="Draw the distribution of ratios per codec into "
+              "FILE.png (needs matplotlib: pip install 'jpegsurgeon[plot]').")  # fmt: skip
+@_limit_options
+@_reports_errors
+def ratios(
+    paths: tuple[str, ...],
+    codecs: tuple[str, ...],
+    lepton_cpp: str | None,
+    cycles: int,
+    recursive: bool,
+    jobs: int | None,
+    as_json: bool,
+    as_csv: bool,
+    plot_path: str | None,
+    limits: Limits,
+) -> None:
+    """Measure each codec's ratio on each JPEG under PATHS; summarize per codec.
+
+    A ratio is compressed bytes / JPEG bytes and counts only when the codec's
+    round trip gave the JPEG back bit for bit (--cycles 1 is faster; more cycles
+    also check that compression is deterministic). Directories contribute the
+    files that start with FF D8. Prints a table of files and a summary per codec
+    (files, failures, bytes in and out, mean and median ratio); a file a codec
+    cannot take is a failure with the codec's reason. Exit 0 when every codec
+    verified every file, 1 when any failed, 2 when a path cannot be read.
+    """
+    from .ratios import run_ratios
+
+    if as_json and as_csv:
+        _fail("--json and --csv exclude each other")
+    status = run_ratios(
+        paths, codecs, recursive=recursive, jobs=jobs, cycles=cycles,
+        max_bytes=limits.max_lepton_bytes, lepton_cpp=lepton_cpp,
+        max_input_bytes=limits.max_input_bytes,
+        output="json" if as_json else "csv" if as_csv else "text", plot_path=plot_path,
     )  # fmt: skip
     sys.exit(status)
 

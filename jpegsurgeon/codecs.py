@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -99,12 +100,31 @@ def _lepton_rust() -> Codec:
         raise CodecUnavailable(
             "codec lepton: lepton-jpeg-python is not installed (pip install lepton-jpeg-python)"
         ) from None
-    return Codec(
-        "lepton",
-        "lepton-jpeg-python (Microsoft's Rust port of Lepton)",
-        lambda data: bytes(lepton.compress_bytes(data)),
-        lambda data: bytes(lepton.decompress_bytes(data)),
-    )
+    def compress(data: bytes) -> bytes:
+        global _LEPTON_RAN
+        _LEPTON_RAN = True
+        return bytes(lepton.compress_bytes(data))
+
+    def decompress(data: bytes) -> bytes:
+        global _LEPTON_RAN
+        _LEPTON_RAN = True
+        return bytes(lepton.decompress_bytes(data))
+
+    return Codec("lepton", "lepton-jpeg-python (Microsoft's Rust port of Lepton)", compress,
+                 decompress)  # fmt: skip
+
+
+# lepton-jpeg-python's thread pool does not survive a fork: a child forked
+# after the parent ran it hangs on its first compression.
+_LEPTON_RAN = False
+
+
+def worker_start_method() -> str:
+    """How to start worker processes: fork (cheap: the modules are already
+    imported) unless lepton-jpeg-python ran in this process, then forkserver."""
+    if not sys.platform.startswith("linux"):
+        return "spawn"
+    return "forkserver" if _LEPTON_RAN else "fork"
 
 
 # Lepton refusals a different layout avoids, and what to do about each.

@@ -1,10 +1,15 @@
-"""Writing output files so that a failure never leaves a partial one."""
+"""Reading inputs within limits, and writing outputs whole or not at all."""
 
 from __future__ import annotations
 
 import os
+import stat
+import sys
 
 from .errors import JpegError
+from .limits import DEFAULT_LIMITS, Limits
+
+SOI = b"\xff\xd8"
 
 
 def same_file(a: str, b: str) -> bool:
@@ -28,12 +33,17 @@ def _mode_for(path: str) -> int:
 def write_atomic(path: str, data: bytes) -> None:
     """Write to a temporary file beside `path`, fsync, then rename over it.
 
-    On any failure, Ctrl-C included, the target is untouched and the
-    temporary file removed.
+    On any failure, Ctrl-C, SIGTERM and SIGHUP included (the command line
+    turns them into exceptions), the target is untouched and the temporary
+    file removed.  A symbolic link is written through: the file it names is
+    replaced and the link kept.  A hard link is not: the rename gives `path`
+    a new file, and the other names keep the old one.
     """
+    path = os.path.realpath(path) if os.path.islink(path) else path
     directory = os.path.dirname(os.path.abspath(path))
-    # O_EXCL with a random name, as tempfile.mkstemp does, without its import cost
-    temporary = os.path.join(directory, f".{os.path.basename(path)}.{os.urandom(6).hex()}.tmp")
+    # O_EXCL with a random name, as tempfile.mkstemp does, without its import
+    # cost; short, so that it fits NAME_MAX whatever the length of `path`
+    temporary = os.path.join(directory, f".jpegsurgeon.{os.urandom(6).hex()}.tmp")
     try:
         handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as error:
@@ -53,3 +63,36 @@ def write_atomic(path: str, data: bytes) -> None:
         if isinstance(error, OSError):
             raise JpegError(f"cannot write: {error.strerror or error}", source=path) from None
         raise
+
+
+def read_input(path: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
+    """A JPEG file's bytes, or stdin's for "-": refused at once when it does
+    not start with SOI, and read through limits.max_input_bytes so that no
+    input (/dev/zero, an endless pipe) can exhaust memory."""
+    source = "<stdin>" if path == "-" else path
+    try:
+        if path == "-":
+            stream = sys.stdin.buffer
+        else:
+            mode = os.stat(path).st_mode
+            if stat.S_ISDIR(mode):
+                raise JpegError("is a directory, not a JPEG file", source=source)
+            if not stat.S_ISREG(mode):
+                raise JpegError("not a regular file (use - to read a pipe)", source=source)
+            stream = open(path, "rb")  # noqa: SIM115 - closed below
+        try:
+            head = stream.read(2)
+            if len(head) < 2 or head != SOI:
+                what = "empty" if not head else f"starts with {head.hex(' ')}, not FF D8 (SOI)"
+                raise JpegError(f"not a JPEG: {what}", offset=0, source=source)
+            rest = stream.read(limits.max_input_bytes - 1)
+            if stream.read(1):
+                raise JpegError(
+                    f"more than {limits.max_input_bytes} bytes (--max-input-bytes)", source=source
+                )
+        finally:
+            if stream is not sys.stdin.buffer:
+                stream.close()
+    except OSError as error:
+        raise JpegError(f"cannot read: {error.strerror or error}", source=source) from None
+    return head + rest

@@ -12,7 +12,7 @@ def describe(image: JpegImage) -> dict[str, Any]:
     """The image model as JSON-ready data, snake_case keys."""
     frame = image.frame
     return {
-        "size_bytes": image.source_size,
+        "jpeg_bytes": image.source_size,
         "frame": {
             "marker": marker_name(frame.marker),
             "kind": frame.kind,
@@ -152,7 +152,7 @@ def _layout_summary(
 def format_text(source: str, info: dict[str, Any]) -> str:
     frame = info["frame"]
     lines = [
-        f"{source}: {info['size_bytes']} bytes",
+        f"{source}: {info['jpeg_bytes']} bytes",
         f"frame: {frame['marker']} ({frame['kind']}), {frame['precision']}-bit, "
         f"{frame['width']}x{frame['height']}, {len(info['components'])} components, "
         f"{frame['mcus_wide']}x{frame['mcus_high']} MCUs",

@@ -3,7 +3,7 @@
 A hostile header can claim far more than any real image; these bound the
 work and memory one file may cost, and are checked before anything large is
 allocated.  The command line sets them with --max-pixels, --max-scans,
---max-segments and --max-lepton-bytes.
+--max-segments, --max-lepton-bytes and --max-input-bytes.
 """
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ class Limits:
     max_segments: int = 10_000
     # Largest file handed to Lepton for the round-trip check.
     max_lepton_bytes: int = 128 * 2**20
+    # Bytes read from one input: far above any real JPEG, far below memory;
+    # /dev/zero or an endless pipe stops here.
+    max_input_bytes: int = 512 * 2**20
 
 
 DEFAULT_LIMITS = Limits()

@@ -69,6 +69,10 @@ class Restart:
         return f"{self.count}" if self.in_rows else f"{self.count}B"
 
 
+class ScanScriptMismatch(JpegError):
+    """A scan script the image cannot take (its rules, or its component count)."""
+
+
 @dataclass(frozen=True)
 class Layout:
     """How strict output lays out its scans: jpegtran's -progressive, -scans,
@@ -120,8 +124,18 @@ class Layout:
         try:
             progressive = validate_scan_script(scans, sampling)
         except ScanScriptError as error:
-            raise JpegError(f"scan script: {error}") from None
+            raise ScanScriptMismatch(f"scan script: {error}") from None
         return scans, progressive
+
+    def options(self) -> dict:
+        """The keywords of `jpegsurgeon.write` and `jpegsurgeon.transform` that make this layout."""
+        return {
+            "progressive": self.progressive,
+            "scans": None if self.scans is None else list(self.scans),
+            "restart": None if self.restart is None else str(self.restart),
+            "arithmetic": self.arithmetic,
+            "eob_runs": self.eob_runs,
+        }
 
     def describe(self) -> dict:
         return {
@@ -236,12 +250,13 @@ def _check_strict(image: JpegImage) -> None:
     if frame.precision != 8:
         raise UnsupportedJpeg(
             f"{frame.precision}-bit samples cannot be written as baseline JFIF "
-            "(use preserve mode to re-emit the file as it is)"
+            "(keep it as it is: jpegsurgeon transform IN OUT --preserve)"
         )
     if image.colour_space not in ("grayscale", "YCbCr"):
         raise UnsupportedJpeg(
             f"{image.colour_space} image: JFIF holds only grayscale or YCbCr, and a JFIF header "
-            "would make decoders show wrong colours (use preserve mode to keep the file's own)"
+            "would make decoders show wrong colours (keep the file's own: jpegsurgeon transform "
+            "IN OUT --preserve)"
         )
 
 

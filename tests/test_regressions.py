@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import jpegsurgeon
-from jpegsurgeon.audit import audit_bytes
+from jpegsurgeon.compliance import audit_bytes
 from jpegsurgeon.errors import JpegError
 
 CASES = sorted((Path(__file__).parent / "regressions").glob("*"))

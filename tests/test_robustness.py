@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
+import numpy as np
 from conftest import FIXTURE_FILES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -31,18 +34,39 @@ def mutated(draw):
     return bytes(data)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(mutated())
-def test_mutated_input_reads_or_raises_jpeg_error(data):
-    try:
-        image = jpegsurgeon.read(data)
-    except JpegError as error:
-        assert "\n" not in str(error)
-        return
-    try:
-        rewritten = jpegsurgeon.write(image)
-    except JpegError:
-        return
-    again = jpegsurgeon.read(rewritten)
-    for a, b in zip(image.components, again.components):
-        assert (a.visible_coefficients == b.visible_coefficients).all()
+def test_mutated_input_reads_or_raises_jpeg_error():
+    """Reading gives an image or the package's one-line JpegError.  Writing an
+    image read gives strict JFIF that reads back to the same coefficients, or
+    the package's JpegError (refused: 16-bit tables, a zero quantizer, a value
+    no baseline code holds); and most images read are written, so the round
+    trip is checked, not passed by refusing."""
+    outcomes: Counter[str] = Counter()
+
+    @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(mutated())
+    def check(data):
+        try:
+            image = jpegsurgeon.read(data)
+        except JpegError as error:
+            assert "\n" not in str(error)
+            outcomes["unread"] += 1
+            return
+        try:
+            rewritten = jpegsurgeon.write(image)
+        except JpegError as error:  # refused, and said why: anything else propagates
+            assert "\n" not in str(error)
+            outcomes["refused"] += 1
+            return
+        assert rewritten[:6] == b"\xff\xd8\xff\xe0\x00\x10" and rewritten[-2:] == b"\xff\xd9"
+        again = jpegsurgeon.read(rewritten)  # what we wrote must read, whole
+        assert not again.truncated and not again.warnings
+        assert (again.width, again.height) == (image.width, image.height)
+        for a, b in zip(image.components, again.components, strict=True):
+            assert (a.h, a.v) == (b.h, b.v)
+            np.testing.assert_array_equal(a.visible_coefficients, b.visible_coefficients)
+        outcomes["written"] += 1
+
+    check()
+    read = outcomes["written"] + outcomes["refused"]
+    # about 60-80 of 400 written, a few refused, in trial runs
+    assert outcomes["written"] >= 30 and outcomes["written"] >= 0.6 * read, dict(outcomes)

@@ -32,7 +32,7 @@ def test_strict_output_decodes_to_the_same_coefficients(path, tmp_path):
     data = jpegsurgeon.write(image)
     out = tmp_path / "out.jpg"
     out.write_bytes(data)
-    for component, reference in zip(image.components, libjpeg_components(out)):
+    for component, reference in zip(image.components, libjpeg_components(out), strict=True):
         np.testing.assert_array_equal(component.visible_coefficients, reference)
     with Image.open(io.BytesIO(data)) as decoded:
         decoded.load()
@@ -95,7 +95,7 @@ def test_progressive_input_becomes_baseline():
     image = jpegsurgeon.read(path)
     again = jpegsurgeon.read(jpegsurgeon.write(image))
     assert again.frame.marker == Marker.SOF0 and len(again.scans) == 1
-    for a, b in zip(image.components, again.components):
+    for a, b in zip(image.components, again.components, strict=True):
         np.testing.assert_array_equal(a.coefficients, b.coefficients)
 
 
@@ -150,7 +150,7 @@ def test_jpeglib_reads_strict_output_quant_tables(tmp_path):
     out = tmp_path / "out.jpg"
     out.write_bytes(jpegsurgeon.write(image))
     dct = jpeglib.read_dct(str(out))
-    for component, table in zip(image.components, dct.qt[dct.quant_tbl_no]):
+    for component, table in zip(image.components, dct.qt[dct.quant_tbl_no], strict=True):
         np.testing.assert_array_equal(component.quant_values, table)
 
 
@@ -163,7 +163,7 @@ def test_fill_bytes_between_segments_are_legal_and_preserved():
     assert next(s for s in again.segments if s.marker == Marker.DQT).fill_before == 5
     assert not again.warnings
     assert jpegsurgeon.write(again, preserve=True) == padded
-    for a, b in zip(image.components, again.components):
+    for a, b in zip(image.components, again.components, strict=True):
         np.testing.assert_array_equal(a.coefficients, b.coefficients)
 
 
@@ -189,8 +189,31 @@ def test_preserve_refuses_what_a_pass_changed_in_tables_or_size():
         changed, _ = run_pipeline(image, [parse_spec(spec)], 0)
         with pytest.raises(UnsupportedJpeg, match=what):
             jpegsurgeon.write(changed, preserve=True)
+    # tables and size kept: fine.  The file's own segments come back byte for
+    # byte, and only the scan's bits change: signs are raw bits after each
+    # magnitude's code, so with the same codes the scan keeps its bit count.
     signs, _ = run_pipeline(image, [parse_spec("randomize-signs")], 0)
-    assert len(jpegsurgeon.write(signs, preserve=True)) > 0  # tables and size kept: fine
+    written = jpegsurgeon.write(signs, preserve=True)
+    data, scan = photo.read_bytes(), image.scans[0]
+    assert len(image.scans) == 1 and not image.trailing
+    assert written[: scan.data_offset] == data[: scan.data_offset]
+    again = jpegsurgeon.read(written)
+    assert [(s.marker, s.payload) for s in again.segments] == [
+        (s.marker, s.payload) for s in image.segments
+    ]
+    end = again.scans[0].data_offset + again.scans[0].data_length
+    assert written[end:] == data[scan.data_offset + scan.data_length :] == b"\xff\xd9"
+
+    def unstuffed(raw: bytes, scan) -> bytes:
+        return raw[scan.data_offset : scan.data_offset + scan.data_length].replace(
+            b"\xff\x00", b"\xff"
+        )
+
+    assert len(unstuffed(written, again.scans[0])) == len(unstuffed(data, scan))
+    assert unstuffed(written, again.scans[0]) != unstuffed(data, scan)
+    assert not again.truncated and not again.warnings
+    for a, b in zip(signs.components, again.components, strict=True):
+        np.testing.assert_array_equal(a.coefficients, b.coefficients)
 
 
 def test_zero_quantizer_is_refused():
@@ -208,6 +231,6 @@ def test_arithmetic_input_becomes_huffman_baseline_and_is_preserved_byte_for_byt
         image = jpegsurgeon.read(data)
         again = jpegsurgeon.read(jpegsurgeon.write(image))
         assert again.frame.marker == Marker.SOF0 and not again.frame.arithmetic
-        for a, b in zip(image.components, again.components):
+        for a, b in zip(image.components, again.components, strict=True):
             np.testing.assert_array_equal(a.coefficients, b.coefficients)
         assert jpegsurgeon.write(image, preserve=True) == data

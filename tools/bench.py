@@ -8,8 +8,20 @@ Measures, in one run and side by side with the reference, on one input file
                       Target: ratio <= 1.0.
                       The same with the pass rotate:angle=90 in between, vs
                       ``jpegtran -rotate 90 -optimize -copy none``.  Target: <= 0.7.
-    2. whole-process  ``jpegsurgeon transform IN OUT`` as a child process vs
-                      jpegtran's whole-process time.  Target: ratio <= 2.5.
+    2. whole-process  ``jpegsurgeon transform IN OUT --no-verify`` as a child
+                      process vs jpegtran's whole-process time.  Target: ratio
+                      <= 2.5.  With one Lepton cycle (``--cycles 1``), for
+                      context.
+                      The default ``jpegsurgeon transform IN OUT`` (no options:
+                      the output verified by three lepton-jpeg-python cycles,
+                      one compression and one decompression and, in parallel
+                      threads, two more compressions compared with the first)
+                      vs the same jpegtran time.  Target: ratio <= 5.
+                      ``--codec all`` with $JPEGSURGEON_LEPTON_CPP set in the
+                      child's environment, so that the C++ Lepton runs too,
+                      for context (skipped, with a note, when no C++ Lepton
+                      is found: ``--lepton-cpp``, $JPEGSURGEON_LEPTON_CPP,
+                      ``lepton`` on PATH, ~/.cache/lepton-cpp/lepton).
     3. start-up       ``jpegsurgeon --version``, whole process.  Target < 0.2 s;
                       also shown as a ratio to a bare ``python -c pass``.
     4. peak memory    peak RSS of a child process that reads and writes the file,
@@ -22,7 +34,8 @@ coefficients, quantization tables and sampling factors as the input (with
 ``jpeglib.read_dct`` on both files; with Pillow's decoded pixels if jpeglib is
 missing) and compares the output size with jpegtran's.
 
-Every timing is the median of ``--repeat`` runs after one warm-up run; child
+Every timing is the median of ``--repeat`` runs after one warm-up run (the
+``--cycles 1`` and ``--codec all`` rows: of half as many, at least one); child
 processes are timed from spawn to exit.  Peak RSS is the kernel's ``ru_maxrss``
 for the child, from ``os.wait4`` in a small launcher process (a child inherits
 the high-water mark of the address space it is spawned from, so it cannot be
@@ -49,28 +62,49 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import re
 import shlex
-import shutil
-import statistics
-import subprocess
 import sys
-import sysconfig
 import tempfile
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_INPUT = REPO_ROOT.parent / "shared/corpus/iphone.jpg"
+from benchkit import (
+    DEFAULT_INPUT,
+    ERROR,
+    FAIL,
+    INFO,
+    LEPTON_CPP_ENV,
+    MIB,
+    PASS,
+    RATIO_TABLE,
+    MeasurementError,
+    Row,
+    RowReport,
+    add_common_arguments,
+    codec_versions,
+    compile_bytecode,
+    find_cli,
+    find_jpegtran,
+    find_lepton_cpp,
+    image_summary,
+    jpegtran_version,
+    machine_lines,
+    median_child_seconds,
+    median_seconds,
+    mib,
+    ms,
+    print_report,
+    ratio_row,
+    run_child,
+    timing_line,
+)
 
-MIB = 1 << 20
 IN_PROCESS_TARGET = 1.0  # ours / jpegtran
 ROTATE_TARGET = 0.7  # in-process read + rotate:angle=90 + write / jpegtran -rotate 90
 WHOLE_PROCESS_TARGET = 2.5  # ours / jpegtran
+VERIFIED_TARGET = 5.0  # transform with its default Lepton check / jpegtran
 STARTUP_TARGET_S = 0.2  # absolute
 MEMORY_COEF_FACTOR = 4  # peak RSS <= 4 x coefficient bytes + 60 MiB
 MEMORY_OVERHEAD = 60 * MIB
@@ -91,24 +125,6 @@ import jpegsurgeon
 from jpegsurgeon import reader, writer
 """
 
-PASS, FAIL, INFO, ERROR = "PASS", "FAIL", "INFO", "ERROR"
-
-
-class MeasurementError(RuntimeError):
-    """A benchmarked command failed or a tool is missing."""
-
-
-@dataclass
-class Row:
-    """One line of the report."""
-
-    name: str
-    ours: str
-    reference: str = "-"
-    ratio: str = "-"
-    target: str = "-"
-    status: str = INFO
-
 
 # Runs argv[1:] and prints its peak RSS, the launcher's own peak RSS at spawn time
 # (the floor: a child spawned with vfork/posix_spawn inherits the high-water mark of
@@ -127,12 +143,6 @@ sys.exit(code)
 
 
 @dataclass
-class ChildRun:
-    seconds: float
-    stdout: str
-
-
-@dataclass
 class PeakRss:
     peak: int  # bytes: the child's ru_maxrss
     floor: int  # bytes: the launcher's own peak; peak cannot be measured below it
@@ -142,54 +152,7 @@ class PeakRss:
         return mib(self.peak) if self.peak > self.floor else f"<= {mib(self.floor)}"
 
 
-@dataclass
-class Report:
-    rows: list[Row] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def add(self, row: Row) -> None:
-        self.rows.append(row)
-
-    def error(self, name: str, error: BaseException) -> None:
-        message = str(error) or type(error).__name__
-        self.errors.append(f"{name}: {message}")
-        self.rows.append(Row(name, "error", status=ERROR))
-
-
 # --- running things ---------------------------------------------------------
-
-
-def run_child(cmd: Sequence[str], stdout_path: Path | None = None) -> ChildRun:
-    """Run cmd to completion and time it from spawn to exit; raise if it fails.
-
-    stdout goes to stdout_path if given (and is not read back), else to a
-    temporary file whose text is returned.
-    """
-    with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as captured:
-        out = open(stdout_path, "wb") if stdout_path is not None else captured
-        try:
-            start = time.perf_counter()
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-            _, status, _ = os.wait4(proc.pid, 0)
-            seconds = time.perf_counter() - start
-            proc.returncode = os.waitstatus_to_exitcode(status)
-        finally:
-            if out is not captured:
-                out.close()
-        if proc.returncode != 0:
-            err.seek(0)
-            lines = err.read().decode(errors="replace").strip().splitlines()
-            raise MeasurementError(
-                f"{describe(cmd)} exited with {proc.returncode}: {lines[-1] if lines else ''}"
-            )
-        captured.seek(0)
-        text = captured.read().decode(errors="replace") if stdout_path is None else ""
-    return ChildRun(seconds, text)
-
-
-def describe(cmd: Sequence[str]) -> str:
-    """cmd as a shell line, with inline python code (-c snippets) elided."""
-    return shlex.join("<code>" if "\n" in arg else arg for arg in cmd)
 
 
 def peak_rss(cmd: Sequence[str]) -> PeakRss:
@@ -201,81 +164,10 @@ def peak_rss(cmd: Sequence[str]) -> PeakRss:
     return PeakRss(peak, floor, "\n".join(child_lines))
 
 
-def median_child_seconds(cmd: Sequence[str], repeat: int, stdout_path: Path | None = None) -> float:
-    """Median wall time of cmd over repeat runs, after one warm-up run."""
-    run_child(cmd, stdout_path)
-    return statistics.median(run_child(cmd, stdout_path).seconds for _ in range(repeat))
-
-
-def median_seconds(func: Callable[[], object], repeat: int) -> float:
-    func()  # warm-up
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def compile_bytecode() -> None:
-    """Write the package's .pyc files, as a regular (non-editable) install does.
-
-    With PYTHONDONTWRITEBYTECODE set, as on this project's machines, an
-    editable install would otherwise recompile every module in every run and
-    the start-up figures would measure the compiler, not jpegsurgeon.
-    """
-    import compileall
-
-    import jpegsurgeon
-
-    compileall.compile_dir(Path(jpegsurgeon.__file__).parent, quiet=1)
-
-
-def find_cli() -> list[str]:
-    """The jpegsurgeon console script of this interpreter, else on PATH, else -m."""
-    for search_path in (sysconfig.get_path("scripts"), None):
-        found = shutil.which("jpegsurgeon", path=search_path)
-        if found:
-            return [found]
-    return [sys.executable, "-m", "jpegsurgeon"]
-
-
-def find_jpegtran() -> str:
-    found = shutil.which("jpegtran")
-    if not found:
-        raise MeasurementError("jpegtran not found (apt-get install libjpeg-turbo-progs)")
-    return found
-
-
-# --- formatting -------------------------------------------------------------
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms"
-
-
-def mib(size: float) -> str:
-    return f"{size / MIB:.1f} MiB"
-
-
-def ratio_row(
-    name: str, ours: float, ref: float, ref_label: str, limit: float, fmt: Callable[[float], str]
-) -> Row:
-    ratio = ours / ref
-    return Row(
-        name,
-        fmt(ours),
-        f"{ref_label} {fmt(ref)}",
-        f"{ratio:.2f}",
-        f"<= {limit:g}",
-        PASS if ratio <= limit else FAIL,
-    )
-
-
 # --- measurements -----------------------------------------------------------
 
 
-def bench_jpegtran(report: Report, source: Path, out_path: Path, repeat: int) -> float | None:
+def bench_jpegtran(report: RowReport, source: Path, out_path: Path, repeat: int) -> float | None:
     try:
         cmd = [find_jpegtran(), "-optimize", "-copy", "none", str(source)]
         seconds = median_child_seconds(cmd, repeat, stdout_path=out_path)
@@ -285,7 +177,7 @@ def bench_jpegtran(report: Report, source: Path, out_path: Path, repeat: int) ->
     return seconds
 
 
-def bench_in_process(report: Report, data: bytes, repeat: int, reference: float | None) -> None:
+def bench_in_process(report: RowReport, data: bytes, repeat: int, reference: float | None) -> None:
     name = "in-process read+write"
     try:
         import jpegsurgeon
@@ -311,7 +203,7 @@ def bench_in_process(report: Report, data: bytes, repeat: int, reference: float 
         report.add(row)
 
 
-def bench_rotate(report: Report, source: Path, data: bytes, scratch: Path, repeat: int) -> None:
+def bench_rotate(report: RowReport, source: Path, data: bytes, scratch: Path, repeat: int) -> None:
     name = "in-process read+rotate:angle=90+write"
     try:
         import jpegsurgeon
@@ -332,7 +224,7 @@ def bench_rotate(report: Report, source: Path, data: bytes, scratch: Path, repea
 
 
 def bench_transform(
-    report: Report,
+    report: RowReport,
     cli: list[str],
     source: Path,
     out_path: Path,
@@ -360,7 +252,48 @@ def bench_transform(
     return True
 
 
-def bench_startup(report: Report, cli: list[str], repeat: int) -> str | None:
+def bench_verified(
+    report: RowReport,
+    cli: list[str],
+    source: Path,
+    scratch: Path,
+    repeat: int,
+    reference: float | None,
+    lepton_cpp: str | None,
+) -> None:
+    """The default transform (three Lepton cycles) against jpegtran, and --codec all."""
+    name = "whole-process transform (default: lepton, 3 cycles)"
+    command = [*cli, "transform", str(source), str(scratch)]
+    try:
+        seconds = median_child_seconds(command, repeat)
+    except (MeasurementError, OSError) as error:
+        report.error(name, error)
+        return
+    if reference is None:
+        report.add(Row(name, ms(seconds), "jpegtran unavailable", status=ERROR))
+        return
+    report.add(ratio_row(name, seconds, reference, "jpegtran", VERIFIED_TARGET, ms))
+    name = "  transform --codec all"
+    if lepton_cpp is None:
+        note = f"skipped: no C++ Lepton (--lepton-cpp PATH or ${LEPTON_CPP_ENV})"
+        report.add(Row(name, note))
+        return
+    try:
+        from jpegsurgeon.codecs import resolve_codecs
+
+        codecs = [codec.name for codec in resolve_codecs(["all"], lepton_cpp=lepton_cpp)]
+        env = {**os.environ, LEPTON_CPP_ENV: lepton_cpp}
+        seconds = median_child_seconds([*command, "--codec", "all"], max(1, repeat // 2), env=env)
+    except Exception as error:
+        report.error(name, error)
+        return
+    report.add(
+        Row(f"{name} ({', '.join(codecs)}, 3 cycles)", ms(seconds), f"jpegtran {ms(reference)}",
+            f"{seconds / reference:.2f}")
+    )  # fmt: skip
+
+
+def bench_startup(report: RowReport, cli: list[str], repeat: int) -> str | None:
     """Time --version against bare interpreter start-up; return the version text."""
     name = "start-up --version"
     try:
@@ -383,7 +316,7 @@ def bench_startup(report: Report, cli: list[str], repeat: int) -> str | None:
     return version
 
 
-def bench_memory(report: Report, source: Path, scratch: Path) -> None:
+def bench_memory(report: RowReport, source: Path, scratch: Path) -> None:
     name = "peak RSS read+write"
     python = [sys.executable, "-c"]
     try:
@@ -431,7 +364,7 @@ def bench_memory(report: Report, source: Path, scratch: Path) -> None:
     )
 
 
-def check_output(report: Report, source: Path, ours: Path, theirs: Path | None) -> None:
+def check_output(report: RowReport, source: Path, ours: Path, theirs: Path | None) -> None:
     name = "output coefficients == input"
     try:
         how, problems = compare_coefficients(source, ours)
@@ -499,110 +432,26 @@ def compare_pixels(source: Path, output: Path) -> tuple[str | None, list[str]]:
 # --- the report ---------------------------------------------------------------
 
 
-def cpu_model() -> str:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        text = ""
-    match = re.search(r"^model name\s*:\s*(.+)$", text, re.MULTILINE)
-    return match.group(1).strip() if match else (platform.processor() or platform.machine())
-
-
-def jpegtran_version() -> str:
-    try:
-        done = subprocess.run(
-            [find_jpegtran(), "-version"], capture_output=True, text=True, check=False
-        )
-    except (MeasurementError, OSError):
-        return "unavailable"
-    return (
-        (done.stderr or done.stdout).strip().splitlines()[0]
-        if (done.stderr or done.stdout)
-        else "?"
-    )
-
-
-def describe_input(source: Path, data: bytes) -> str:
-    dims = ""
-    try:
-        import jpegsurgeon
-
-        image = jpegsurgeon.read(data)
-        frame = image.frame
-        sampling = " ".join(f"{c.h}x{c.v}" for c in image.components)
-        dims = f", {frame.width}x{frame.height}, {frame.kind}, sampling {sampling}"
-    except Exception:
-        pass
-    return f"{source.name} ({len(data):,} bytes{dims})"
-
-
 def header_lines(
-    source: Path, data: bytes, repeat: int, cli: list[str], version: str | None
+    source: Path,
+    data: bytes,
+    repeat: int,
+    cli: list[str],
+    version: str | None,
+    lepton_cpp: str | None,
 ) -> list[tuple[str, str]]:
     return [
-        ("Command", "python " + shlex.join(sys.argv)),
-        (
-            "Machine",
-            f"{cpu_model()}, {os.cpu_count()} logical CPUs, {platform.system()} "
-            f"{platform.release()}",
-        ),
-        ("Python", f"{platform.python_version()} ({sys.executable})"),
+        *machine_lines(),
         ("jpegsurgeon", f"{version or 'CLI unavailable'} via {shlex.join(cli)}"),
+        ("Codecs", codec_versions(lepton_cpp)),
         ("Reference", f"jpegtran -optimize -copy none ({jpegtran_version()})"),
-        ("Input", describe_input(source, data)),
-        (
-            "Timing",
-            f"median of {repeat} run{'s' if repeat > 1 else ''} after 1 warm-up; peak RSS: max of "
-            f"{MEMORY_RUNS} runs (ru_maxrss from os.wait4, via a small launcher)",
+        ("Input", f"{source.name} ({len(data):,} bytes{image_summary(data)})"),
+        timing_line(
+            repeat,
+            f"; peak RSS: max of {MEMORY_RUNS} runs (ru_maxrss from os.wait4, via a small "
+            "launcher)",
         ),
     ]
-
-
-COLUMNS = ("measurement", "jpegsurgeon", "reference", "ratio", "target", "result")
-
-
-def row_cells(row: Row) -> tuple[str, ...]:
-    return (row.name, row.ours, row.reference, row.ratio, row.target, row.status)
-
-
-def print_text(header: list[tuple[str, str]], report: Report) -> None:
-    for key, value in header:
-        print(f"{key + ':':13}{value}")
-    print()
-    table = [COLUMNS, *(row_cells(row) for row in report.rows)]
-    widths = [max(len(cells[i]) for cells in table) for i in range(len(COLUMNS))]
-    for cells in table:
-        print("  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip())
-    for message in report.errors:
-        print(f"\nERROR {message}", file=sys.stderr)
-
-
-def print_markdown(header: list[tuple[str, str]], report: Report) -> None:
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|")
-
-    for key, value in header:
-        value = f"`{value}`" if key == "Command" else cell(value)
-        print(f"- {key}: {value}")
-    print()
-    print("| " + " | ".join(COLUMNS) + " |")
-    print("|" + "|".join(["---", "---:", "---", "---:", "---", "---"]) + "|")
-    for row in report.rows:
-        cells = [cell(text) for text in row_cells(row)]
-        if row.name.startswith("  "):  # markdown drops leading spaces
-            cells[0] = "↳ " + cells[0].strip()
-        if row.status in (PASS, FAIL, ERROR):
-            cells[-1] = f"**{row.status}**"
-        print("| " + " | ".join(cells) + " |")
-    for message in report.errors:
-        print(f"\nERROR {message}", file=sys.stderr)
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -616,18 +465,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help=f"JPEG file to benchmark (default: {DEFAULT_INPUT})",
     )
     parser.add_argument(
-        "--repeat",
-        type=positive_int,
-        default=7,
-        metavar="N",
-        help="runs per timing; the median is reported (default: 7)",
+        "--lepton-cpp",
+        metavar="PATH",
+        help=f"the C++ Lepton for the --codec all row (default: ${LEPTON_CPP_ENV}, lepton on "
+        "PATH, or ~/.cache/lepton-cpp/lepton; the row is skipped when there is none)",
     )
-    parser.add_argument(
-        "--markdown", action="store_true", help="print a markdown table for the README"
-    )
-    parser.add_argument(
-        "--check", action="store_true", help="exit with status 1 if any target is missed"
-    )
+    add_common_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -639,7 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         print(f"bench: cannot read {source}: {error.strerror or error}", file=sys.stderr)
         return 2
-    report = Report()
+    report = RowReport()
     cli = find_cli()
     compile_bytecode()
     with tempfile.TemporaryDirectory(prefix="jpegsurgeon-bench-") as tmp:
@@ -649,17 +492,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         bench_in_process(report, data, args.repeat, reference)
         bench_rotate(report, source, data, Path(tmp) / "rotated.jpg", args.repeat)
         transformed = bench_transform(report, cli, source, ours, args.repeat, reference)
+        verified = Path(tmp) / "verified.jpg"
+        lepton_cpp = find_lepton_cpp(args.lepton_cpp)
+        bench_verified(report, cli, source, verified, args.repeat, reference, lepton_cpp)
         version = bench_startup(report, cli, args.repeat)
         bench_memory(report, source, Path(tmp) / "scratch.jpg")
         if transformed:
             check_output(report, source, ours, theirs if reference is not None else None)
-    header = header_lines(source, data, args.repeat, cli, version)
-    (print_markdown if args.markdown else print_text)(header, report)
-    if report.errors:
-        return 2
-    if args.check and any(row.status == FAIL for row in report.rows):
-        return 1
-    return 0
+    header = header_lines(source, data, args.repeat, cli, version, lepton_cpp)
+    print_report(header, report, RATIO_TABLE, args.markdown)
+    return report.exit_status(args.check)
 
 
 if __name__ == "__main__":

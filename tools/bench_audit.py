@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from jpegsurgeon.audit import audit_path  # noqa: E402
+from jpegsurgeon.compliance import audit_path  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 PHOTOS = ["iphone.jpg", "grayscale.jpg", "iphonecrop.jpg", "android.jpg",

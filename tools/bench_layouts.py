@@ -61,22 +61,36 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import re
 import shlex
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_INPUT = REPO_ROOT.parent / "shared/corpus/iphone.jpg"
+from benchkit import (
+    DEFAULT_INPUT,
+    ERROR,
+    MeasurementError,
+    Table,
+    add_common_arguments,
+    check_decodes,
+    find_jpegtran,
+    image_summary,
+    jpegtran_version,
+    machine_lines,
+    median_seconds,
+    ms,
+    print_report,
+    ratio_row,
+    run_child,
+    timed,
+    timing_line,
+)
+from benchkit import Report as BaseReport
+from benchkit import Row as RatioRow
 
 TARGET = 0.6  # in-process write / jpegtran whole process, same layout
 PHOTO_BYTES = 3_000_000  # the made-up "3 MB photo", strict baseline output
@@ -115,41 +129,26 @@ LAYOUTS = (
     ),
 )
 
-PASS, FAIL, INFO, ERROR = "PASS", "FAIL", "INFO", "ERROR"
 IDENTICAL, DIFFERS = "identical", "differs"
 
 
-class MeasurementError(RuntimeError):
-    """A benchmarked command failed or a tool is missing."""
-
-
 @dataclass
-class Row:
-    """One line of the report."""
+class Row(RatioRow):
+    """One line of the report; name is the input's."""
 
-    input: str
-    layout: str
+    layout: str = "-"
     options: str = "-"
-    ours: str = "-"
-    reference: str = "-"
-    ratio: str = "-"
-    target: str = "-"
-    status: str = INFO
-    check: str = "-"
+    check: str = "-"  # the entropy-coded data against jpegtran's
+
+    def cells(self) -> tuple[str, ...]:
+        return (self.name, self.layout, self.options, self.ours, self.reference, self.ratio,
+                self.target, self.status, self.check)  # fmt: skip
 
 
-@dataclass
-class Report:
-    rows: list[Row] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def add(self, row: Row) -> None:
-        self.rows.append(row)
-
+class Report(BaseReport):
     def error(self, source: str, name: str, error: BaseException) -> None:
-        message = str(error) or type(error).__name__
-        self.errors.append(f"{source}, {name}: {message}")
-        self.rows.append(Row(source, name, ours="error", status=ERROR))
+        row = Row(source, "error", layout=name, status=ERROR)
+        self.fail(f"{source}, {name}", error, row)
 
 
 @dataclass
@@ -157,45 +156,6 @@ class Input:
     path: Path
     data: bytes
     note: str = ""  # how it was made, for the made-up photo
-
-
-# --- running things ---------------------------------------------------------
-
-
-def find_jpegtran() -> str:
-    found = shutil.which("jpegtran")
-    if not found:
-        raise MeasurementError("jpegtran not found (apt-get install libjpeg-turbo-progs)")
-    return found
-
-
-def run_child(cmd: Sequence[str], stdout_path: str) -> float:
-    """Run cmd with stdout to stdout_path; its time from spawn to exit; raise if it fails."""
-    with tempfile.TemporaryFile() as err, open(stdout_path, "wb") as out:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-        _, status, _ = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-        code = os.waitstatus_to_exitcode(status)
-        proc.returncode = code
-        if code != 0:
-            err.seek(0)
-            lines = err.read().decode(errors="replace").strip().splitlines()
-            raise MeasurementError(
-                f"{shlex.join(cmd)} exited with {code}: {lines[-1] if lines else ''}"
-            )
-    return seconds
-
-
-def timed(func: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    func()
-    return time.perf_counter() - start
-
-
-def median_seconds(func: Callable[[], object], repeat: int) -> float:
-    func()  # warm-up
-    return statistics.median(timed(func) for _ in range(repeat))
 
 
 # --- the entropy-coded data -------------------------------------------------
@@ -285,39 +245,8 @@ def make_photo(source: Path, directory: Path) -> Input:
     return Input(path, data, note)
 
 
-def check_decodes(path: Path, width: int, height: int) -> str:
-    """Decode path fully with djpeg (else jpeglib); the decoder's name; raise if it fails."""
-    djpeg = shutil.which("djpeg")
-    if djpeg:
-        done = subprocess.run([djpeg, "-ppm", str(path)], capture_output=True, check=False)
-        match = re.match(rb"P6\s+(\d+)\s+(\d+)\s", done.stdout)
-        if done.returncode != 0 or done.stderr or not match:
-            message = done.stderr.decode(errors="replace").strip() or f"status {done.returncode}"
-            raise MeasurementError(f"djpeg cannot decode {path.name}: {message}")
-        if (int(match.group(1)), int(match.group(2))) != (width, height):
-            raise MeasurementError(f"djpeg decodes {path.name} to the wrong size")
-        return "djpeg"
-    try:
-        import jpeglib
-    except ImportError:
-        raise MeasurementError("neither djpeg nor jpeglib to check the made-up photo") from None
-    pixels = jpeglib.read_spatial(str(path)).spatial
-    if pixels.shape[:2] != (height, width):
-        raise MeasurementError(f"jpeglib decodes {path.name} to the wrong size")
-    return "jpeglib"
-
-
 def describe_input(item: Input) -> str:
-    text = f"{item.path.name} ({len(item.data):,} bytes"
-    try:
-        import jpegsurgeon
-
-        image = jpegsurgeon.read(item.data)
-        frame = image.frame
-        sampling = " ".join(f"{c.h}x{c.v}" for c in image.components)
-        text += f", {frame.width}x{frame.height}, {frame.kind}, sampling {sampling}"
-    except Exception:
-        pass
+    text = f"{item.path.name} ({len(item.data):,} bytes{image_summary(item.data)}"
     return text + (f"; {item.note})" if item.note else ")")
 
 
@@ -344,7 +273,7 @@ def bench_input(report: Report, item: Input, scratch: Path, repeat: int) -> None
     except Exception as error:
         report.error(name, "read", error)
         return
-    report.add(Row(name, "read (for context)", "-", ms(read_time)))
+    report.add(Row(name, ms(read_time), layout="read (for context)"))
     script = scratch / "scans.txt"
     script.write_text(NON_INTERLEAVED_SCRIPT)
     theirs_path = scratch / "jpegtran.jpg"
@@ -357,57 +286,20 @@ def bench_input(report: Report, item: Input, scratch: Path, repeat: int) -> None
                 return jpegsurgeon.write(image, **layout.keywords)
 
             ours_data = write()  # warm-up, kept for the check
-            run_child(cmd, str(theirs_path))  # warm-up, kept for the check
+            run_child(cmd, theirs_path)  # warm-up, kept for the check
             ours, theirs = [], []
             for _ in range(repeat):  # alternate, so that load falls on both sides
                 ours.append(timed(write))
-                theirs.append(run_child(cmd, os.devnull))
+                theirs.append(run_child(cmd, os.devnull).seconds)
             check = compare_entropy(ours_data, theirs_path.read_bytes())
         except Exception as error:
             report.error(name, layout.name, error)
             continue
-        mine, reference = statistics.median(ours), statistics.median(theirs)
-        ratio = mine / reference
-        report.add(
-            Row(
-                name,
-                layout.name,
-                options,
-                ms(mine),
-                ms(reference),
-                f"{ratio:.2f}",
-                f"<= {TARGET:g}",
-                PASS if ratio <= TARGET else FAIL,
-                check,
-            )
-        )
+        timing = ratio_row(name, statistics.median(ours), statistics.median(theirs), "", TARGET, ms)
+        report.add(Row(**vars(timing), layout=layout.name, options=options, check=check))
 
 
 # --- the report ---------------------------------------------------------------
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f} ms"
-
-
-def cpu_model() -> str:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        text = ""
-    match = re.search(r"^model name\s*:\s*(.+)$", text, re.MULTILINE)
-    return match.group(1).strip() if match else (platform.processor() or platform.machine())
-
-
-def jpegtran_version() -> str:
-    try:
-        done = subprocess.run(
-            [find_jpegtran(), "-version"], capture_output=True, text=True, check=False
-        )
-    except (MeasurementError, OSError):
-        return "unavailable"
-    lines = (done.stderr or done.stdout).strip().splitlines()
-    return lines[0] if lines else "?"
 
 
 def header_lines(inputs: list[Input], repeat: int) -> list[tuple[str, str]]:
@@ -415,93 +307,24 @@ def header_lines(inputs: list[Input], repeat: int) -> list[tuple[str, str]]:
 
     package = Path(jpegsurgeon.__file__).parent
     lines = [
-        ("Command", "python " + shlex.join(sys.argv)),
-        (
-            "Machine",
-            f"{cpu_model()}, {os.cpu_count()} logical CPUs, {platform.system()} "
-            f"{platform.release()}",
-        ),
-        ("Python", f"{platform.python_version()} ({sys.executable})"),
+        *machine_lines(),
         ("jpegsurgeon", f"{jpegsurgeon.__version__} ({package})"),
         ("Reference", f"jpegtran, whole process ({jpegtran_version()})"),
     ]
     lines += [("Input", describe_input(item)) for item in inputs]
-    lines.append(
-        (
-            "Timing",
-            f"median of {repeat} run{'s' if repeat > 1 else ''} after 1 warm-up, ours and "
-            "jpegtran's alternating; ours: jpegsurgeon.write(image, **keywords) in-process "
-            "on an image read beforehand; jpegtran: spawn to exit, output to /dev/null",
-        )
+    details = (
+        ", ours and jpegtran's alternating; ours: jpegsurgeon.write(image, **keywords) "
+        "in-process on an image read beforehand; jpegtran: spawn to exit, output to /dev/null"
     )
+    lines.append(timing_line(repeat, details))
     return lines
 
 
-COLUMNS = (
-    "input",
-    "layout",
-    "jpegtran options",
-    "jpegsurgeon write",
-    "jpegtran",
-    "ratio",
-    "target",
-    "result",
-    "entropy-coded data",
+TABLE = Table.parse(
+    "input | layout | jpegtran options | jpegsurgeon write: | jpegtran: | ratio: | target | result"
+    " | entropy-coded data",
+    code=["jpegtran options"],
 )
-
-
-def row_cells(row: Row) -> tuple[str, ...]:
-    return (
-        row.input,
-        row.layout,
-        row.options,
-        row.ours,
-        row.reference,
-        row.ratio,
-        row.target,
-        row.status,
-        row.check,
-    )
-
-
-def print_text(header: list[tuple[str, str]], report: Report) -> None:
-    for key, value in header:
-        print(f"{key + ':':13}{value}")
-    print()
-    table = [COLUMNS, *(row_cells(row) for row in report.rows)]
-    widths = [max(len(cells[i]) for cells in table) for i in range(len(COLUMNS))]
-    for cells in table:
-        print("  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip())
-    for message in report.errors:
-        print(f"\nERROR {message}", file=sys.stderr)
-
-
-def print_markdown(header: list[tuple[str, str]], report: Report) -> None:
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|")
-
-    for key, value in header:
-        value = f"`{value}`" if key == "Command" else cell(value)
-        print(f"- {key}: {value}")
-    print()
-    print("| " + " | ".join(COLUMNS) + " |")
-    print("|" + "|".join(["---", "---", "---", "---:", "---:", "---:", "---", "---", "---"]) + "|")
-    for row in report.rows:
-        cells = [cell(text) for text in row_cells(row)]
-        if row.options != "-":
-            cells[2] = f"`{row.options}`"
-        if row.status in (PASS, FAIL, ERROR):
-            cells[7] = f"**{row.status}**"
-        print("| " + " | ".join(cells) + " |")
-    for message in report.errors:
-        print(f"\nERROR {message}", file=sys.stderr)
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -521,20 +344,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             "made from it at start-up)"
         ),
     )
-    parser.add_argument(
-        "--repeat",
-        type=positive_int,
-        default=7,
-        metavar="N",
-        help="runs per timing; the median is reported (default: 7)",
-    )
-    parser.add_argument(
-        "--markdown", action="store_true", help="print a markdown table for the README"
-    )
-    parser.add_argument(
-        "--check",
-        action="store_true",
-        help="exit with status 1 if any target is missed or any entropy-coded data differs",
+    add_common_arguments(
+        parser,
+        check_help="exit with status 1 if any target is missed or any entropy-coded data differs",
     )
     return parser.parse_args(argv)
 
@@ -565,14 +377,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for item in inputs:
             bench_input(report, item, scratch, args.repeat)
         header = header_lines(inputs, args.repeat)
-    (print_markdown if args.markdown else print_text)(header, report)
-    if report.errors:
-        return 2
-    missed = any(row.status == FAIL for row in report.rows)
+    print_report(header, report, TABLE, args.markdown)
     differs = any(row.check not in ("-", IDENTICAL) for row in report.rows)
-    if args.check and (missed or differs):
-        return 1
-    return 0
+    return report.exit_status(args.check, missed=differs)
 
 
 if __name__ == "__main__":

@@ -13,11 +13,11 @@ from ..markers import Marker
 from ..model import JpegImage, Segment
 from . import register
 from .geometry import (
-    EDGE_PARAMETER,
     FLIPS,
     ROTATIONS,
     TRANSPOSE,
     TRANSVERSE,
+    Edge,
     Geometry,
     apply_geometry,
     copy_image,
@@ -68,9 +68,9 @@ def _load_exif(segment: Segment):  # -> PIL.Image.Exif
     return exif, orientation
 
 
-@register("auto-orient", EDGE_PARAMETER)
+@register("auto-orient")
 def auto_orient(
-    image: JpegImage, rng: np.random.Generator, *, edge: str = "keep"
+    image: JpegImage, rng: np.random.Generator, *, edge: Edge = "keep"
 ) -> tuple[JpegImage, dict[str, Any]]:
     """Turn the image upright as its Exif Orientation tag says, losslessly, and
     set the tag to 1.
@@ -84,6 +84,10 @@ def auto_orient(
     output that keeps metadata displays the right way up. The rewrite goes
     through Pillow, which keeps IFD0, the Exif, GPS and interoperability
     IFDs but not the IFD1 thumbnail.
+
+    Args:
+        edge: partial iMCUs at the edges: keep (left in place, as jpegtran does),
+            trim (dropped, as jpegtran -trim) or perfect (refuse, as jpegtran -perfect)
     """
     index = exif_segment_index(image)
     if index is None:

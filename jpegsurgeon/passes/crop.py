@@ -9,21 +9,23 @@ import numpy as np
 
 from ..errors import JpegError
 from ..model import JpegImage, block_grid
-from . import Parameter, register
+from . import register
 
 _GEOMETRY = re.compile(r"^(\d+)x(\d+)(?:\+(\d+)\+(\d+))?$")
 
 
-@register(
-    "crop",
-    Parameter("geometry", str, "", "WxH+X+Y in pixels, as jpegtran -crop takes it"),
-)
-def crop(image: JpegImage, rng: np.random.Generator, geometry: str) -> tuple[JpegImage, dict]:
+@register("crop")
+def crop(
+    image: JpegImage, rng: np.random.Generator, *, geometry: str = ""
+) -> tuple[JpegImage, dict]:
     """Crop losslessly on block boundaries, like jpegtran -crop WxH+X+Y.
 
     The top-left corner moves up and left to the nearest MCU boundary (8 or
     16 pixels, by the sampling factors) and the size grows by the same amount,
     so no block is recoded; the region is clipped to the image.
+
+    Args:
+        geometry: WxH+X+Y in pixels, as jpegtran -crop takes it
     """
     match = _GEOMETRY.match(geometry.strip())
     if not match:

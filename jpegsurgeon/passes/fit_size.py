@@ -6,13 +6,13 @@ import math
 
 import numpy as np
 
+from ..challenge import MAX_BYTES as CHALLENGE_MAX
+from ..challenge import MIN_BYTES as CHALLENGE_MIN
 from ..errors import JpegError
 from ..model import JpegImage
 from ..writer import write_strict
 from . import Parameter, register
 from .requantize import requantize
-
-CHALLENGE_MIN, CHALLENGE_MAX = 524_288, 1_000_000
 
 
 def _size_at(image: JpegImage, rng: np.random.Generator, scale: float) -> tuple[int, JpegImage]:

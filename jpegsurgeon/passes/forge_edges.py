@@ -10,18 +10,16 @@ neighbour.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from ..errors import JpegError
+from ..forge.model import EDGE_COLS, EDGE_ROWS
 from ..model import JpegImage
-from . import Parameter, register
+from . import register
 from .randomize_signs import select_components
 from .requantize import AC_LIMIT, DC_LIMIT, requantize_coefficients
-
-# The 14 edge positions in the order the passes name them: first row
-# (0,1)..(0,7), then first column (1,0)..(7,0).
-EDGE_ROWS = np.array([0] * 7 + list(range(1, 8)))
-EDGE_COLS = np.array(list(range(1, 8)) + [0] * 7)
 
 
 def parse_numbers(text: str, count: int | None, name: str, kind: type = float) -> np.ndarray:
@@ -38,27 +36,22 @@ def parse_numbers(text: str, count: int | None, name: str, kind: type = float) -
     return np.array(values)
 
 
-def format_numbers(values) -> str:
+def format_numbers(values: Iterable[float]) -> str:
+    """The comma-separated form parse_numbers reads back."""
     return ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
 
 
-@register(
-    "edge-quantizers",
-    Parameter("dc", int, 1, "DC quantizer (1 makes every DC step count)"),
-    Parameter("edges", str, "255", "14 quantizers (row (0,1)..(0,7), column (1,0)..(7,0)) or one"),
-    Parameter("interior", int, 0, "quantizer for the 49 interior positions (0: keep)"),
-    Parameter("components", str, "all", "all, luma, chroma, or indexes such as 0,2"),
-    Parameter("rescale", bool, True, "map coefficients to the new tables (false: keep values)"),
-)
+@register("edge-quantizers")
 def edge_quantizers(
     image: JpegImage,
     rng: np.random.Generator,
-    dc: int,
-    edges: str,
-    interior: int,
-    components: str,
-    rescale: bool,
-):
+    *,
+    dc: int = 1,
+    edges: str = "255",
+    interior: int = 0,
+    components: str = "all",
+    rescale: bool = True,
+) -> tuple[JpegImage, dict]:
     """Set the DC and edge quantizers (and optionally the interior ones).
 
     The DC quantizer becomes `dc`, the 14 edge positions take `edges`, the
@@ -66,6 +59,13 @@ def edge_quantizers(
     each coefficient becomes round(c * q_old / q_new), clamped to what
     baseline can hold, so a photo keeps roughly its look; with rescale=false
     the quantized values stay and only the tables change.
+
+    Args:
+        dc: DC quantizer (1 makes every DC step count)
+        edges: 14 quantizers (row (0,1)..(0,7), column (1,0)..(7,0)) or one
+        interior: quantizer for the 49 interior positions (0: keep)
+        components: all, luma, chroma, or indexes such as 0,2
+        rescale: map coefficients to the new tables (false: keep values)
     """
     edge_values = parse_numbers(edges, 14, "edge-quantizers edges", int)
     for value in (dc, interior or 1, *edge_values):
@@ -104,30 +104,32 @@ def edge_quantizers(
     }
 
 
-@register(
-    "edge-scatter",
-    Parameter("counts", str, "0.4,0.3,0.3", "probabilities of 0, 1, 2, ... edge coefficients"),
-    Parameter("positions", str, "1", "14 weights of the edge positions (or one for all)"),
-    Parameter("magnitudes", str, "1", "weights of the magnitudes 1, 2, 3, ..."),
-    Parameter("components", str, "all", "all, luma, chroma, or indexes such as 0,2"),
-    Parameter("replace", bool, True, "clear the existing edge coefficients first"),
-)
+@register("edge-scatter")
 def edge_scatter(
     image: JpegImage,
     rng: np.random.Generator,
-    counts: str,
-    positions: str,
-    magnitudes: str,
-    components: str,
-    replace: bool,
-):
+    *,
+    counts: str = "0.4,0.3,0.3",
+    positions: str = "1",
+    magnitudes: str = "1",
+    components: str = "all",
+    replace: bool = True,
+) -> tuple[JpegImage, dict]:
     """Draw a few random edge coefficients in every block.
 
     Each block draws how many edge coefficients it gets from `counts`, then
     for each one a position (weights `positions`), a magnitude (weights
     `magnitudes`) and a fair sign. A draw landing on an occupied position
     replaces it. Interior coefficients and DCs are left alone. Run
-    dc-guard afterwards so that Lepton's DC prediction stays in range.
+    dc-guard (or edge-wavefront) afterwards so that Lepton's DC prediction
+    stays in range.
+
+    Args:
+        counts: probabilities of 0, 1, 2, ... edge coefficients
+        positions: 14 weights of the edge positions (or one for all)
+        magnitudes: weights of the magnitudes 1, 2, 3, ...
+        components: all, luma, chroma, or indexes such as 0,2
+        replace: clear the existing edge coefficients first
     """
     count_p = _probabilities(counts, None, "counts")
     position_p = _probabilities(positions, 14, "positions")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
+from ..challenge import MAX_SIDE
 from ..errors import JpegError
 from ..model import JpegImage, blank_image, block_grid
-from . import Parameter, register
+from . import register
 
 SAMPLINGS = {
     "444": ((1, 1), (1, 1), (1, 1)),
@@ -22,20 +25,25 @@ def _check_size(width: int, height: int) -> None:
         raise JpegError(f"{width}x{height}: width and height must lie in 1..65535")
 
 
-@register(
-    "forge-synthesize",
-    Parameter("width", int, 4096, "image width in pixels"),
-    Parameter("height", int, 4096, "image height in pixels"),
-    Parameter("sampling", str, "444", "444, 422, 440, 420 or gray"),
-)
+@register("forge-synthesize")
 def forge_synthesize(
-    image: JpegImage, rng: np.random.Generator, width: int, height: int, sampling: str
-):
+    image: JpegImage,
+    rng: np.random.Generator,
+    *,
+    width: int = MAX_SIDE,
+    height: int = MAX_SIDE,
+    sampling: Literal["444", "422", "440", "420", "gray"] = "444",
+) -> tuple[JpegImage, dict]:
     """Replace the input by a blank baseline canvas: all coefficients zero, tables all ones.
 
     The input's coefficients, tables and size are ignored, so a pipeline that
     starts with this pass makes the same output from any input file. Later
-    passes paint the canvas (edge-quantizers, constant-dc, edge-scatter, ...).
+    passes paint the canvas (edge-quantizers, row-dc, edge-scatter, ...).
+
+    Args:
+        width: image width in pixels
+        height: image height in pixels
+        sampling: the components and their sampling factors
     """
     if sampling not in SAMPLINGS:
         raise JpegError(
@@ -47,18 +55,20 @@ def forge_synthesize(
     return canvas, {"width": width, "height": height, "sampling": sampling, "blocks": blocks}
 
 
-@register(
-    "forge-tile",
-    Parameter("width", int, 0, "new width in pixels (0: keep)"),
-    Parameter("height", int, 0, "new height in pixels (0: keep)"),
-)
-def forge_tile(image: JpegImage, rng: np.random.Generator, width: int, height: int):
+@register("forge-tile")
+def forge_tile(
+    image: JpegImage, rng: np.random.Generator, *, width: int = 0, height: int = 0
+) -> tuple[JpegImage, dict]:
     """Resize the canvas by repeating (or cutting) the input's blocks, tables kept.
 
     Every component's block grid is tiled from its top-left corner to the new
     size, so the input's coefficients and zero pattern recur across a larger
     image (or are cropped to a smaller one). Sampling factors, quantization
     tables and Huffman plan stay the input's.
+
+    Args:
+        width: new width in pixels (0: keep)
+        height: new height in pixels (0: keep)
     """
     width = width or image.width
     height = height or image.height

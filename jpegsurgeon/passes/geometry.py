@@ -22,15 +22,16 @@ so that the strict writer emits the same bytes as `jpegtran -optimize`.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from ..errors import JpegError
 from ..model import Component, JpegImage, QuantTable, block_grid
-from . import Parameter, register
+from . import register
 
 EDGES = ("keep", "trim", "perfect")
+Edge = Literal["keep", "trim", "perfect"]  # what partial iMCUs at the edges become
 
 # Sign patterns, natural order [vertical frequency, horizontal frequency]:
 # mirroring a block left-right negates its odd horizontal frequencies (odd
@@ -58,14 +59,6 @@ ROTATIONS = {
 FLIPS = {"horizontal": Geometry(False, True, False), "vertical": Geometry(False, False, True)}
 TRANSPOSE = Geometry(True, False, False)
 TRANSVERSE = Geometry(True, True, True)
-
-EDGE_PARAMETER = Parameter(
-    "edge",
-    str,
-    "keep",
-    "partial iMCUs at the edges: keep (left in place, as jpegtran does), trim (dropped, "
-    "as jpegtran -trim) or perfect (refuse, as jpegtran -perfect)",
-)
 
 
 def copy_component(component: Component, **changes: Any) -> Component:
@@ -242,13 +235,13 @@ def apply_geometry(
     return result, report
 
 
-@register(
-    "rotate",
-    Parameter("angle", int, 90, "clockwise: 90, 180 or 270 degrees"),
-    EDGE_PARAMETER,
-)
+@register("rotate")
 def rotate(
-    image: JpegImage, rng: np.random.Generator, *, angle: int = 90, edge: str = "keep"
+    image: JpegImage,
+    rng: np.random.Generator,
+    *,
+    angle: Literal[90, 180, 270] = 90,
+    edge: Edge = "keep",
 ) -> tuple[JpegImage, dict[str, Any]]:
     """Rotate clockwise by 90, 180 or 270 degrees losslessly, like jpegtran -rotate.
 
@@ -257,6 +250,11 @@ def rotate(
     factors swap. Partial iMCUs at the output's right edge (90), bottom edge
     (270) or both (180) follow edge=keep|trim|perfect as jpegtran's default,
     -trim and -perfect do.
+
+    Args:
+        angle: clockwise: 90, 180 or 270 degrees
+        edge: partial iMCUs at the edges: keep (left in place, as jpegtran does),
+            trim (dropped, as jpegtran -trim) or perfect (refuse, as jpegtran -perfect)
     """
     if angle not in ROTATIONS:
         raise JpegError(f"rotate: angle={angle}: expected 90, 180 or 270")
@@ -264,19 +262,24 @@ def rotate(
     return result, {"angle": angle, **report}
 
 
-@register(
-    "flip",
-    Parameter("axis", str, "horizontal", "horizontal (mirror left-right) or vertical"),
-    EDGE_PARAMETER,
-)
+@register("flip")
 def flip(
-    image: JpegImage, rng: np.random.Generator, *, axis: str = "horizontal", edge: str = "keep"
+    image: JpegImage,
+    rng: np.random.Generator,
+    *,
+    axis: Literal["horizontal", "vertical"] = "horizontal",
+    edge: Edge = "keep",
 ) -> tuple[JpegImage, dict[str, Any]]:
     """Mirror the image left-right (horizontal) or top-bottom (vertical)
     losslessly, like jpegtran -flip.
 
     Partial iMCUs at the right (horizontal) or bottom (vertical) edge follow
     edge=keep|trim|perfect as jpegtran's default, -trim and -perfect do.
+
+    Args:
+        axis: horizontal (mirror left-right) or vertical
+        edge: partial iMCUs at the edges: keep (left in place, as jpegtran does),
+            trim (dropped, as jpegtran -trim) or perfect (refuse, as jpegtran -perfect)
     """
     if axis not in FLIPS:
         raise JpegError(f"flip: axis={axis!r}: expected horizontal or vertical")
@@ -284,9 +287,9 @@ def flip(
     return result, {"axis": axis, **report}
 
 
-@register("transpose", EDGE_PARAMETER)
+@register("transpose")
 def transpose(
-    image: JpegImage, rng: np.random.Generator, *, edge: str = "keep"
+    image: JpegImage, rng: np.random.Generator, *, edge: Edge = "keep"
 ) -> tuple[JpegImage, dict[str, Any]]:
     """Mirror the image across its top-left to bottom-right diagonal losslessly,
     like jpegtran -transpose.
@@ -294,13 +297,17 @@ def transpose(
     Transposes the block grid, every block, the quantization tables and the
     sampling factors. Every block can move, so all three edge modes give the
     same result and the transform is always perfect.
+
+    Args:
+        edge: partial iMCUs at the edges: keep (left in place, as jpegtran does),
+            trim (dropped, as jpegtran -trim) or perfect (refuse, as jpegtran -perfect)
     """
     return apply_geometry(image, TRANSPOSE, edge, "transpose")
 
 
-@register("transverse", EDGE_PARAMETER)
+@register("transverse")
 def transverse(
-    image: JpegImage, rng: np.random.Generator, *, edge: str = "keep"
+    image: JpegImage, rng: np.random.Generator, *, edge: Edge = "keep"
 ) -> tuple[JpegImage, dict[str, Any]]:
     """Mirror the image across its top-right to bottom-left diagonal losslessly,
     like jpegtran -transverse.
@@ -308,5 +315,9 @@ def transverse(
     A transpose followed by a 180-degree rotation. Partial iMCUs at the
     output's right and bottom edges follow edge=keep|trim|perfect as
     jpegtran's default, -trim and -perfect do.
+
+    Args:
+        edge: partial iMCUs at the edges: keep (left in place, as jpegtran does),
+            trim (dropped, as jpegtran -trim) or perfect (refuse, as jpegtran -perfect)
     """
     return apply_geometry(image, TRANSVERSE, edge, "transverse")

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..errors import JpegError
 from ..model import JpegImage
-from . import Parameter, register
+from . import register
 
 
 def select_components(image: JpegImage, spec: str) -> list[int]:
@@ -24,24 +24,29 @@ def select_components(image: JpegImage, spec: str) -> list[int]:
     return chosen
 
 
-@register(
-    "randomize-signs",
-    Parameter("fraction", float, 1.0, "share of nonzero coefficients whose sign is redrawn"),
-    Parameter("components", str, "all", "all, luma, chroma, or indexes such as 0,2"),
-    Parameter("dc", bool, False, "redraw DC signs too"),
-)
+@register("randomize-signs")
 def randomize_signs(
-    image: JpegImage, rng: np.random.Generator, fraction: float, components: str, dc: bool
-):
+    image: JpegImage,
+    rng: np.random.Generator,
+    *,
+    fraction: float = 1.0,
+    components: str = "all",
+    dc: bool = False,
+) -> tuple[JpegImage, dict]:
     """Redraw the signs of nonzero coefficients at random, magnitudes untouched.
 
     Each selected nonzero AC coefficient (DC too with dc=true) is chosen with
     probability `fraction` and its sign is then drawn fairly.  Signs are raw
     bits in JPEG, so the file size is unchanged with the same tables, while a
     predictor that relies on signs (as Lepton does) loses its footing.
+
+    Args:
+        fraction: share of nonzero coefficients whose sign is redrawn
+        components: all, luma, chroma, or indexes such as 0,2
+        dc: redraw DC signs too
     """
     if not 0.0 <= fraction <= 1.0:
-        raise JpegError(f"fraction={fraction}: expected a value from 0 to 1")
+        raise JpegError(f"randomize-signs: fraction={fraction}: expected a value from 0 to 1")
     arrays = {}
     touched = flipped = 0
     for index in select_components(image, components):

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Literal
 
 import numpy as np
 
 from ..errors import JpegError
 from ..model import JpegImage
-from . import Parameter, register
+from . import register
 
 PLANS = ("per-class", "shared", "original")
 
 
-@register(
-    "rebuild-huffman",
-    Parameter("tables", str, "per-class", "per-class, shared, or original (keep the input's)"),
-)
+@register("rebuild-huffman")
 def rebuild_huffman(
-    image: JpegImage, rng: np.random.Generator, tables: str
+    image: JpegImage,
+    rng: np.random.Generator,
+    *,
+    tables: Literal["per-class", "shared", "original"] = "per-class",
 ) -> tuple[JpegImage, dict]:
     """Choose the Huffman tables of the strict output: optimal for the data or the input's.
 
@@ -27,6 +28,9 @@ def rebuild_huffman(
     builds one optimal pair for all components; original keeps the input's
     tables, which must still hold a code for every symbol the data needs.
     Coefficients are untouched. Preserve mode always keeps each scan's tables.
+
+    Args:
+        tables: per-class, shared, or original (keep the input's)
     """
     if tables not in PLANS:
         raise JpegError(f"rebuild-huffman: tables={tables!r}: expected one of {', '.join(PLANS)}")

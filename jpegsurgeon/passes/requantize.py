@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import JpegError
 from ..model import JpegImage
-from . import Parameter, register
+from . import register
 
 # T.81 Annex K, Tables K.1 and K.2, natural order: the tables IJG's quality scales.
 STANDARD_LUMA = np.array(
@@ -53,18 +53,16 @@ def requantize_coefficients(
     return np.sign(scaled) * magnitude
 
 
-@register(
-    "requantize",
-    Parameter("quality", int, 0, "IJG quality 1..100 applied to the standard tables"),
-    Parameter("scale", float, 0.0, "multiply the current tables by this factor"),
-    Parameter("table", str, "", "'ones' for a table of all ones"),
-    Parameter(
-        "clamp", bool, False, "clamp coefficients past the baseline range instead of refusing"
-    ),
-)
+@register("requantize")
 def requantize(
-    image: JpegImage, rng: np.random.Generator, quality: int, scale: float, table: str, clamp: bool
-):
+    image: JpegImage,
+    rng: np.random.Generator,
+    *,
+    quality: int = 0,
+    scale: float = 0.0,
+    table: str = "",
+    clamp: bool = False,
+) -> tuple[JpegImage, dict]:
     """Replace the quantization tables and rescale the coefficients to match.
 
     Give exactly one of quality=Q (IJG scaling of the standard tables, as cjpeg
@@ -73,6 +71,12 @@ def requantize(
     every new entry divides the old one the pass is exact: the output decodes
     to the same pixels, and the report says so. Coefficients that would leave
     the baseline range are refused unless clamp=true.
+
+    Args:
+        quality: IJG quality 1..100 applied to the standard tables
+        scale: multiply the current tables by this factor
+        table: 'ones' for a table of all ones
+        clamp: clamp coefficients past the baseline range instead of refusing
     """
     chosen = [quality != 0, scale != 0.0, table != ""]
     if sum(chosen) != 1:

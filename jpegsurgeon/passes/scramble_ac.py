@@ -6,7 +6,7 @@ import numpy as np
 
 from ..errors import JpegError
 from ..model import JpegImage
-from . import Parameter, register
+from . import register
 
 
 def _groups(high: int, wide: int, scope: str) -> list[tuple[slice, slice]]:
@@ -30,11 +30,10 @@ def _groups(high: int, wide: int, scope: str) -> list[tuple[slice, slice]]:
     raise JpegError(f"scramble-ac: scope={scope!r}: expected component, row or tile:N")
 
 
-@register(
-    "scramble-ac",
-    Parameter("scope", str, "component", "component, row, or tile:N (N x N blocks)"),
-)
-def scramble_ac(image: JpegImage, rng: np.random.Generator, scope: str) -> tuple[JpegImage, dict]:
+@register("scramble-ac")
+def scramble_ac(
+    image: JpegImage, rng: np.random.Generator, *, scope: str = "component"
+) -> tuple[JpegImage, dict]:
     """Permute whole AC vectors among the blocks of each component; DC stays put.
 
     The 63 AC coefficients of each visible block move, as one vector, to
@@ -42,6 +41,9 @@ def scramble_ac(image: JpegImage, rng: np.random.Generator, scope: str) -> tuple
     within the whole component, one block row, or N x N tiles of blocks.
     The set of AC vectors, and so the JPEG's symbol statistics, is unchanged,
     while every prediction Lepton draws from neighbouring blocks goes astray.
+
+    Args:
+        scope: component, row, or tile:N (N x N blocks)
     """
     arrays = {}
     moved = 0

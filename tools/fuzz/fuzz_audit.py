@@ -12,7 +12,7 @@ from harness import import_package
 
 with atheris.instrument_imports(include=["jpegsurgeon"]):
     import_package()
-    from jpegsurgeon.audit import audit_bytes
+    from jpegsurgeon.compliance import audit_bytes
 
 
 def test_one_input(data: bytes) -> None:

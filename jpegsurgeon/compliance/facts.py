@@ -24,6 +24,7 @@ class Facts:
     image: JpegImage | None = field(init=False, default=None)
     segments: list[Segment] = field(init=False, default_factory=list)
     error: JpegError | None = field(init=False, default=None)
+    _runs: dict[str, CodecResult] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         from ..decoder import decode
@@ -37,18 +38,27 @@ class Facts:
 
     @cached_property
     def codec_results(self) -> dict[str, CodecResult]:
-        """Every chosen codec's round trip, run side by side, once per file."""
+        """Every chosen codec's round trip, run side by side, once per file
+        (with those `codec_result` ran on its own before)."""
         codecs = resolve_codecs(self.codecs, lepton_cpp=self.lepton_cpp)
-        return round_trips(self.data, codecs, self.cycles, self.limits.max_lepton_bytes)
+        missing = [c for c in codecs if c.name not in self._runs]
+        if missing:
+            self._runs.update(
+                round_trips(self.data, missing, self.cycles, self.limits.max_lepton_bytes)
+            )
+        return self._runs
 
     def codec_result(self, name: str) -> CodecResult:
-        """One codec's round trip, run now if it was not among those chosen."""
-        if name not in self.codec_results:
+        """One codec's round trip, run now if it has not run; a codec that is
+        not among those chosen runs alone, without theirs."""
+        if name not in self._runs and ("all" in self.codecs or name in self.codecs):
+            self.codec_results  # noqa: B018 - runs the chosen codecs side by side
+        if name not in self._runs:
             codec = resolve_codecs([name], lepton_cpp=self.lepton_cpp)[0]
-            self.codec_results[name] = round_trips(
+            self._runs[name] = round_trips(
                 self.data, [codec], self.cycles, self.limits.max_lepton_bytes
             )[name]
-        return self.codec_results[name]
+        return self._runs[name]
 
     @property
     def lepton_results(self) -> list[CodecResult]:

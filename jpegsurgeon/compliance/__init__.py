@@ -8,13 +8,20 @@ A malformed file is a finding, never an exception.
 
 from __future__ import annotations
 
+import os
+import stat
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..limits import DEFAULT_LIMITS, Limits
+from . import rules_jpegxl  # noqa: F401 - registers the jpegxl.* rules in RULES
 from .facts import Facts
 from .profiles import ERROR, PROFILES, Profile
 from .rules import RULES
+
+# Rules that run a codec; lepton=False (--no-lepton) skips them and says so.
+ROUND_TRIP_RULES = frozenset({"lepton.roundtrip", "jpegxl.roundtrip"})
 
 
 @dataclass
@@ -57,7 +64,7 @@ class FileReport:
     def as_dict(self) -> dict[str, Any]:
         return {
             "path": self.path,
-            "size": self.size,
+            "jpeg_bytes": self.size,
             "profile": self.profile,
             "compliant": self.compliant,
             "findings": [f.as_dict() for f in self.findings],
@@ -84,7 +91,7 @@ def audit_bytes(
     facts = Facts(data, cycles=cycles, limits=limits, codecs=codecs, lepton_cpp=lepton_cpp)
     report = FileReport(path, len(data), chosen.name, jpeg_bytes=len(data))
     for rule_id, severity in chosen.rules.items():
-        if rule_id == "lepton.roundtrip" and not lepton:
+        if rule_id in ROUND_TRIP_RULES and not lepton:
             report.skipped.append(rule_id)
             continue
         for offset, message in RULES[rule_id].check(facts, chosen.settings):
@@ -108,13 +115,22 @@ def audit_path(
     lepton_cpp: str | None = None,
 ) -> FileReport:
     """Audit one file; an unreadable file or an internal failure is a finding too."""
+    problem = None
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        if path == "-":
+            data = sys.stdin.buffer.read(limits.max_input_bytes + 1)
+        elif not stat.S_ISREG(os.stat(path).st_mode):
+            problem = "unreadable: not a regular file (a FIFO, socket or device is never opened)"
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read(limits.max_input_bytes + 1)
     except OSError as error:
+        problem = f"unreadable: {error.strerror or error}"
+    if problem is None and len(data) > limits.max_input_bytes:
+        problem = f"unreadable: more than {limits.max_input_bytes} bytes (--max-input-bytes)"
+    if problem is not None:
         report = FileReport(path, 0, profile)
-        report.findings.append(Finding("structure.read", ERROR, None,
-                                       f"cannot read: {error.strerror or error}"))  # fmt: skip
+        report.findings.append(Finding("structure.read", ERROR, None, problem))
         return report
     try:
         return audit_bytes(data, profile, path, lepton, cycles, limits, codecs, lepton_cpp)

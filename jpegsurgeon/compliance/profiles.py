@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..challenge import MAX_BYTES, MAX_SIDE, MIN_BYTES, MIN_SIDE
+
 ERROR, WARNING = "error", "warning"
 
 
@@ -48,10 +50,10 @@ PROFILES = {
         },
         settings={
             # 0.5 MB read as MiB, 1 MB read as 10^6 bytes: inside both readings
-            "min_bytes": 524_288,
-            "max_bytes": 1_000_000,
-            "min_side": 256,
-            "max_side": 4096,
+            "min_bytes": MIN_BYTES,
+            "max_bytes": MAX_BYTES,
+            "min_side": MIN_SIDE,
+            "max_side": MAX_SIDE,
             "max_fill_bytes": 3,
         },
         scores_lepton=True,
@@ -75,5 +77,39 @@ PROFILES = {
             "huffman.optimal": WARNING,
         },
         settings={"max_fill_bytes": 3, "huffman_slack": 0.001},
+    ),
+    "jpegxl": Profile(
+        name="jpegxl",
+        description="what JPEG XL's lossless JPEG transcoding (libjxl 0.11) needs to give the "
+        "file back bit for bit, ending with the real round trip",
+        rules={
+            "structure.soi": ERROR,
+            "structure.parse": ERROR,
+            "structure.eoi": ERROR,
+            "decode.complete": ERROR,
+            "jpegxl.coding": ERROR,
+            "jpegxl.precision": ERROR,
+            "jpegxl.components": ERROR,
+            "jpegxl.sampling": ERROR,
+            "jpegxl.scans": ERROR,
+            "jpegxl.quant-tables": ERROR,
+            "jpegxl.huffman-tables": ERROR,
+            "jpegxl.empty-dht": ERROR,
+            "jpegxl.restart-markers": ERROR,
+            "jpegxl.markers": ERROR,
+            "jpegxl.trailing-data": ERROR,
+            "jpegxl.icc": ERROR,
+            "jpegxl.roundtrip": ERROR,
+        },
+        # libjxl 0.11's limits (see audit/rules_jpegxl.py for where each is)
+        settings={
+            "sampling_factors": (1, 2),
+            "max_al": 10,
+            "max_quant_tables": 3,
+            "huffman_tables": (2, 89),
+            "max_markers": 16_384,
+            "max_gap_bytes": 65_535,
+            "max_tail_bytes": 4_260_096,
+        },
     ),
 }

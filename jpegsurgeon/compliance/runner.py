@@ -14,10 +14,17 @@ from functools import partial
 from itertools import islice
 from multiprocessing import get_context
 from multiprocessing.context import BaseContext
+from typing import Protocol, TypeVar
 
 from ..limits import DEFAULT_LIMITS, Limits
 from . import FileReport, Finding, audit_path
 from .profiles import PROFILES
+
+T = TypeVar("T")
+
+
+class _Sized(Protocol):
+    size: int  # bytes of the file the result is about
 
 
 def walk(paths: list[str], recursive: bool, missing: list[str]) -> Iterator[str]:
@@ -25,16 +32,18 @@ def walk(paths: list[str], recursive: bool, missing: list[str]) -> Iterator[str]
     recursive).  Paths that are neither a file nor a directory go to `missing`
     with the reason."""
     for path in paths:
-        if os.path.isfile(path):
+        if path == "-" or os.path.isfile(path):
             yield path
         elif os.path.isdir(path):
+            # every entry but directories: a FIFO, a device or a dangling link
+            # is reported by the audit as unreadable, never opened or skipped
             if recursive:
                 for root, dirs, files in os.walk(path):
                     dirs.sort()
                     yield from (os.path.join(root, f) for f in sorted(files))
             else:
                 with os.scandir(path) as entries:
-                    yield from sorted(e.path for e in entries if e.is_file())
+                    yield from sorted(e.path for e in entries if not e.is_dir())
         elif os.path.exists(path):
             missing.append(f"{path}: not a regular file or a directory")
         else:
@@ -52,7 +61,7 @@ class Progress:
         self.shown = 0.0
         self.enabled = sys.stderr.isatty()
 
-    def advance(self, report: FileReport) -> None:
+    def advance(self, report: _Sized) -> None:
         self.done += 1
         self.bytes += report.size
         now = time.monotonic()
@@ -80,6 +89,7 @@ def run_audit(
     output: str = "text",
     codecs: tuple[str, ...] = ("lepton",),
     lepton_cpp: str | None = None,
+    scheduler: str | None = None,
 ) -> int:
     """Audit every file under `paths`; returns the exit code (0, 1 or 2)."""
     missing: list[str] = []
@@ -93,7 +103,14 @@ def run_audit(
                    codecs=codecs, lepton_cpp=lepton_cpp)  # fmt: skip
     progress = Progress(len(files))
     reports: list[FileReport] = []
-    results = map(work, files) if jobs == 1 or len(files) <= 1 else parallel(work, files, jobs)
+    if scheduler:  # per-file work as tasks of a Dask cluster
+        from ..batch import run_tasks
+
+        results = run_tasks(work, files, scheduler=scheduler)
+    elif jobs == 1 or len(files) <= 1:
+        results = map(work, files)
+    else:
+        results = parallel(work, files, jobs)
     _consume(results, reports, progress, output)
     progress.close()
     _summarize(reports, profile, lepton, output)
@@ -104,17 +121,24 @@ def run_audit(
 
 
 def parallel(
-    work: Callable[[str], FileReport], files: list[str], jobs: int
-) -> Iterator[FileReport]:
-    """Reports in the order files finish, from `jobs` worker processes.
+    work: Callable[[str], T],
+    files: list[str],
+    jobs: int,
+    crashed: Callable[[str], T] | None = None,
+    start_method: str | None = None,
+) -> Iterator[T]:
+    """Results in the order files finish, from `jobs` worker processes.
 
     A worker that dies (a crash in native code, the kernel's OOM killer)
-    breaks the pool: the files it held are then audited again one by one in
-    a fresh process, the one that kills its worker again is reported as a
-    finding, and the run goes on with a new pool.
+    breaks the pool: the files it held are then worked on again one by one in
+    a fresh process, the one that kills its worker again gets `crashed(path)`
+    as its result (default: an audit report with an `audit.crash` finding),
+    and the run goes on with a new pool.  `start_method` is multiprocessing's
+    (default: codecs.worker_start_method()).
     """
-    # fork shares the imported modules; spawn would re-import them in each worker
-    context = get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    from ..codecs import worker_start_method
+
+    context = get_context(start_method or worker_start_method())
     queue = iter(files)
     while True:
         retry: list[str] = []
@@ -140,21 +164,25 @@ def parallel(
         if not retry:
             return
         for path in retry:
-            yield _isolated(work, path, context)
+            yield _isolated(work, path, context, crashed or _crash_report)
 
 
-def _isolated(work: Callable[[str], FileReport], path: str, context: BaseContext) -> FileReport:
+def _isolated(
+    work: Callable[[str], T], path: str, context: BaseContext, crashed: Callable[[str], T]
+) -> T:
     with ProcessPoolExecutor(1, mp_context=context) as pool:
         try:
             return pool.submit(work, path).result()
         except BrokenProcessPool:
-            report = FileReport(path, 0, "")
-            report.findings.append(
-                Finding(
-                    "audit.crash", "error", None, "auditing this file killed the worker process"
-                )
-            )
-            return report
+            return crashed(path)
+
+
+def _crash_report(path: str) -> FileReport:
+    report = FileReport(path, 0, "")
+    report.findings.append(
+        Finding("audit.crash", "error", None, "auditing this file killed the worker process")
+    )
+    return report
 
 
 def _consume(
@@ -208,15 +236,17 @@ def _summarize(reports: list[FileReport], profile: str, lepton: bool, output: st
         "lepton_skipped": not lepton and "lepton.roundtrip" in PROFILES[profile].rules,
     }
     if output == "json":
-        print(json.dumps({"summary": summary, "files": [r.as_dict() for r in reports]}, indent=2))
+        files = [r.as_dict() for r in sorted(reports, key=lambda r: r.path)]
+        print(json.dumps({"summary": summary, "files": files}, indent=2))
         return
     if output == "jsonl":
         return
-    print(f"{summary['files']} files: {passed} passed, {summary['failed']} failed "
+    noun = "file" if summary["files"] == 1 else "files"
+    print(f"{summary['files']} {noun}: {passed} passed, {summary['failed']} failed "
           f"(profile {profile})")  # fmt: skip
     for rule_id, count in summary["failed_by_rule"].items():
-        print(f"  {rule_id}: {count} files")
+        print(f"  {rule_id}: {count} {'file' if count == 1 else 'files'}")
     for rule_id, count in summary["warnings_by_rule"].items():
-        print(f"  {rule_id} (warning): {count} files")
+        print(f"  {rule_id} (warning): {count} {'file' if count == 1 else 'files'}")
     if summary["lepton_skipped"]:
         print("  lepton.roundtrip: skipped (--no-lepton)")

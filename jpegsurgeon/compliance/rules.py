@@ -215,10 +215,14 @@ def _table_history(facts: Facts) -> list[_Definition]:
                 content = bytes(spec.counts) + bytes(spec.symbols)
             definition = _Definition(kind, spec.info.table_id, segment.offset, content)
             # Equal contents under two ids, each used, is what libjpeg writes at
-            # quality 100 (and when luma's and chroma's codes agree): normal.  A
-            # duplicate defines the table in force under its id over again.
+            # quality 100 (and when luma's and chroma's codes agree): normal.  So
+            # is the same table again after a scan used it: libjpeg's progressive
+            # mode defines each scan's tables before it, and two scans' tables
+            # agree whenever their statistics do (Cb's and Cr's scans of a grey
+            # image).  A duplicate defines the table in force over again before
+            # any scan took it.
             previous = current.get((kind, spec.info.table_id))
-            if previous is not None and previous.content == content:
+            if previous is not None and previous.content == content and not previous.used:
                 definition.duplicate_of = previous
                 previous.repeated = True  # reported as the duplicate, not as unused
             current[(kind, spec.info.table_id)] = definition
@@ -226,7 +230,7 @@ def _table_history(facts: Facts) -> list[_Definition]:
     return history
 
 
-@rule("payload.duplicate-table", "no table is defined again under its id while in force")
+@rule("payload.duplicate-table", "no table is defined again under its id before a scan used it")
 def _duplicate_tables(facts: Facts, settings: dict) -> list[Objection]:
     if (found := _structural(facts)) is not None:
         return found
