@@ -603,7 +603,9 @@ cdef Py_ssize_t scan_end(const uint8_t* base, Py_ssize_t p, Py_ssize_t end) noex
         if p >= end:
             return end
         code = base[p]
-        if code != 0 and not (RST0 <= code <= RST0 + 7):
+        # 00 is stuffing, RSTn belongs to the scan, and a code below C0 is no
+        # marker at all: libjpeg's jpeg_resync_to_restart scans past it
+        if code >= 0xC0 and not (RST0 <= code <= RST0 + 7):
             return run
         p += 1
     return end
@@ -611,8 +613,9 @@ cdef Py_ssize_t scan_end(const uint8_t* base, Py_ssize_t p, Py_ssize_t end) noex
 
 def find_scan_end(const uint8_t[::1] data, Py_ssize_t start):
     """Offset of the marker that ends the entropy-coded data starting at `start`:
-    the first FF run followed by a byte that is not 00 (stuffing), FF (fill) or
-    RSTn.  The length of the data when there is none."""
+    the first FF run followed by a byte that is not 00 (stuffing), FF (fill),
+    RSTn or a code below C0 (garbage libjpeg resynchronises past).  The length
+    of the data when there is none."""
     if start >= data.shape[0]:
         return data.shape[0]
     return scan_end(&data[0], start, data.shape[0])
