@@ -23,7 +23,14 @@ build sized just above the challenge's floor, audited with both Leptons.
 """
 
 from .recipe import DEFAULT_DESIGN, Design, ForgeResult
-from .search import DEFAULT_BUDGET, TRIAL_SIDE, fit_density, forge, lepton_cpp_binary
+from .search import (
+    DEFAULT_BUDGET,
+    TRIAL_SIDE,
+    fit_density,
+    fit_factor,
+    forge,
+    lepton_cpp_binary,
+)
 
 __all__ = [
     "DEFAULT_BUDGET",
@@ -32,6 +39,7 @@ __all__ = [
     "Design",
     "ForgeResult",
     "fit_density",
+    "fit_factor",
     "forge",
     "lepton_cpp_binary",
 ]

@@ -166,7 +166,7 @@ def fold(error: np.ndarray) -> np.ndarray:
 
 def bit_length(values: np.ndarray) -> np.ndarray:
     """Bits of |value| (0 for 0), as Lepton's u16_bit_length / u32_bit_length."""
-    return np.frexp(np.abs(values).astype(np.float64))[1].astype(np.int64)
+    return np.frexp(np.abs(values).astype(np.float64))[1]
 
 
 def _trunc_div(a: np.ndarray, b: int) -> np.ndarray:
@@ -230,14 +230,6 @@ class DcPrediction:
 
     error: np.ndarray  # (rows, wide) DC minus prediction, before folding
     worst: np.ndarray  # largest |error| over the layouts Lepton may use (thread starts)
-    uncertainty: np.ndarray  # exponent context (see Estimates)
-    uncertainty2: np.ndarray  # the other context
-    rows: np.ndarray  # the block rows these arrays cover
-
-    @property
-    def coded(self) -> np.ndarray:
-        """The error as Lepton codes it, folded into -1024..1024 (up to 2047 beyond 3073)."""
-        return fold(self.error)
 
 
 def dc_prediction(
@@ -269,4 +261,4 @@ def dc_prediction(
     dc = dc_need[here]
     error = dc - found.prediction
     worst = np.maximum(np.abs(error), np.abs(dc - found.band_start))
-    return DcPrediction(error, worst, found.uncertainty, found.uncertainty2, target)
+    return DcPrediction(error, worst)

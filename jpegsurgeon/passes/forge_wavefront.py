@@ -96,7 +96,10 @@ class _Plane:
         rest = flat.copy()
         rest[:, 0] = 0
         rest.reshape(-1, 8, 8)[:, EDGE_ROWS, EDGE_COLS] = 0
-        first, inverse = distinct_rows(rest)
+        if rest.any():
+            first, inverse = distinct_rows(rest)
+        else:  # forged images: no interior at all
+            first, inverse = np.zeros(1, np.int64), np.zeros(len(rest), np.int64)
         self.interiors = rest[first]  # distinct non-edge AC contents
         self.interior = inverse.reshape(high, wide)
         edges = flat.reshape(-1, 8, 8)[:, EDGE_ROWS, EDGE_COLS]
