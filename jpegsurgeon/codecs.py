@@ -95,6 +95,9 @@ class CodecResult:
 
 
 def _lepton_rust() -> Codec:
+    global _LEPTON_RAN, _LEPTON_IMPORTED_HERE
+    if "lepton_jpeg_python" in sys.modules and not _LEPTON_IMPORTED_HERE:
+        _LEPTON_RAN = True  # someone else imported it, and may have run it: never fork
     try:
         import lepton_jpeg_python as lepton
     except ImportError:
@@ -112,6 +115,7 @@ def _lepton_rust() -> Codec:
         _LEPTON_RAN = True
         return bytes(lepton.decompress_bytes(data))
 
+    _LEPTON_IMPORTED_HERE = True
     return Codec("lepton", "lepton-jpeg-python (Microsoft's Rust port of Lepton)", compress,
                  decompress)  # fmt: skip
 
@@ -119,6 +123,7 @@ def _lepton_rust() -> Codec:
 # lepton-jpeg-python's thread pool does not survive a fork: a child forked
 # after the parent ran it hangs on its first compression.
 _LEPTON_RAN = False
+_LEPTON_IMPORTED_HERE = False
 
 
 def worker_start_method() -> str:

@@ -182,7 +182,8 @@ def test_verify_command(tmp_path):
     result = run("verify", str(good), str(cmyk), "--json")
     assert result.returncode == 1
     files = json.loads(result.stdout)["files"]
-    assert [f["verified"] for f in files] == [True, False]
+    assert [f["path"] for f in files] == sorted([str(good), str(cmyk)])  # sorted by path
+    assert {f["path"]: f["verified"] for f in files} == {str(good): True, str(cmyk): False}
     assert run("verify", str(good)).returncode == 0
 
 

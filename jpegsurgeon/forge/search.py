@@ -221,6 +221,8 @@ def fit_factor(size: Callable[[float], int], low: int, high: int) -> tuple[float
         measured = size(factor)
         if low <= measured <= high:
             return factor, measured
+    if dense is None or sparse is None:  # the factor does not move the size enough
+        return factor, measured
     for _ in range(40):
         if sparse / dense < 1 + 1e-5:
             break
@@ -256,6 +258,20 @@ def fit_density(
     return design.with_density(factor), measured
 
 
+def _side_for(source: JpegImage, design: Design, side: int, seed: int, top: int) -> int:
+    """The largest square side (a multiple of 16, at most `side`) at which the
+    tiled photo, with as few edge coefficients as the design can have, stays
+    under `top` bytes: its own interior content may be too much for 4096."""
+    for _ in range(12):
+        calls = design.with_density(1e4).calls(_canvas(source, side))
+        smallest = _size_before_wavefront(source, calls, seed)
+        if smallest <= top or side <= MIN_SIDE:
+            return side
+        shrunk = int(side * math.sqrt(top * 0.97 / smallest)) // 16 * 16
+        side = max(MIN_SIDE, min(side - 16, shrunk))
+    return side
+
+
 @dataclass
 class _Built:
     design: Design
@@ -278,11 +294,19 @@ def _build(
     from .. import write
     from ..codecs import get_codec
 
-    design, before = fit_density(source, design, side, seed, target)
-    say(f"density: {before} bytes before the wavefront ({side}x{side})")
-    calls = design.calls(_canvas(source, side))
-    image, reports = run_pipeline(source or _placeholder(), calls, seed)
-    data = write(image)
+    low, high = target
+    for _ in range(3):
+        fitted, before = fit_density(source, design, side, seed, (low, high))
+        say(f"density: {before} bytes before the wavefront ({side}x{side})")
+        calls = fitted.calls(_canvas(source, side))
+        image, reports = run_pipeline(source or _placeholder(), calls, seed)
+        data = write(image)
+        shortfall = target[0] - _FLOOR_MARGIN - len(data)
+        if shortfall <= 0:
+            break
+        # dc-guard took off more than the margin: aim that much higher
+        low, high = low + shortfall + _FLOOR_MARGIN, high + shortfall + _FLOOR_MARGIN
+    design = fitted
     wave, guard = reports[4]["changes"], reports[5]["changes"]
     note = (
         f"built {side}x{side}: {len(data)} bytes; wavefront: {wave['cleared']} blocks cleared, "
@@ -333,9 +357,12 @@ def forge(
     notes: list[str] = []
     deadline = None if time_limit is None else started + time_limit
 
+    # 0. From a photo: the largest side whose file can still come under the window's top.
+    placeholder = source or _placeholder()
+    if source is not None:
+        side = _side_for(source, start, side, seed, high - _FLOOR_TOLERANCE)
     # 1. Trials on a small canvas, every one with the run's seed.
     trial_side = min(TRIAL_SIDE, side)
-    placeholder = source or _placeholder()
     canvas, _ = run_pipeline(placeholder, [_canvas(source, trial_side)], seed)
     full, _ = run_pipeline(placeholder, [_canvas(source, side)], seed)
     trials = _Trials(canvas, seed, full, low)

@@ -13,6 +13,13 @@ or trim.  Checked:
   that strict output writes (or refuses with a JpegError) and that reads
   back intact with the same frame, quantization tables and visible
   coefficients;
+- each pass, against a reference written here from first principles:
+  a geometry pass that reports every block moved (edge=perfect, trim, or
+  keep with no partial iMCU on a mirrored edge) gives the input's blocks
+  transposed and mirrored, odd frequencies negated along each mirrored axis,
+  tables transposed and sampling swapped with the blocks; crop starts on the
+  iMCU at or before X,Y, covers the region asked for and holds the input's
+  blocks from there; grayscale keeps luma's blocks as component 1, 1x1;
 - the input image is left unchanged by the passes;
 - four quarter turns with edge=perfect give back the input exactly, and with
   edge=trim give the input cut to its whole iMCUs (the top-left part: the
@@ -42,6 +49,25 @@ with atheris.instrument_imports(include=["jpegsurgeon"]):
 # which the pipeline is cut: about 1 s on this project's machine.
 WORK_LIMIT = 1_000_000
 EDGES = ("keep", "trim", "perfect")
+
+# The reference: what each pass does to the picture, from first principles,
+# as (transpose, mirror left-right, mirror top-bottom) done in that order.
+# Rotating 90 degrees clockwise sends pixel (x, y) to (H-1-y, x): transpose,
+# then mirror left-right; 270 sends it to (y, W-1-x); transverse to (H-1-y, W-1-x).
+REFERENCE = {
+    ("rotate", 90): (True, True, False),
+    ("rotate", 180): (False, True, True),
+    ("rotate", 270): (True, False, True),
+    ("flip", "horizontal"): (False, True, False),
+    ("flip", "vertical"): (False, False, True),
+    ("transpose", None): (True, False, False),
+    ("transverse", None): (True, True, True),
+}
+# Mirroring a block negates its odd frequencies along that axis; a block is
+# indexed [vertical frequency, horizontal frequency] in natural order.
+ODD = np.array([(-1) ** k for k in range(8)], np.int16)
+LEFT_RIGHT = np.tile(ODD, (8, 1))
+TOP_BOTTOM = LEFT_RIGHT.T.copy()
 
 
 def geometry_spec(fdp: atheris.FuzzedDataProvider, width: int, height: int) -> str:
@@ -105,6 +131,84 @@ def check_quarter_turns(image, result, edge: str) -> None:
             raise AssertionError(f"four quarter turns changed component {index}'s table")
 
 
+def expect(condition: bool, spec: str, problem: str) -> None:
+    if not condition:
+        raise AssertionError(f"{spec}: {problem}")
+
+
+def check_geometry(before, after, spec: str, key: tuple, changes: dict) -> None:
+    """A geometry pass that reports every block moved (perfect, whether by
+    itself or after trimming) must match the reference on every block."""
+    if not changes["perfect"]:
+        return  # edge=keep left partial iMCUs in place: jpegtran's rule, not modelled here
+    transpose, mirror_h, mirror_v = REFERENCE[key]
+    size = (before.height, before.width) if transpose else (before.width, before.height)
+    trimmed = changes["trimmed"]
+    size = (size[0] - trimmed["right"], size[1] - trimmed["bottom"])
+    expect((after.width, after.height) == size, spec, f"size {after.width}x{after.height}")
+    for index, (a, b) in enumerate(zip(before.components, after.components, strict=True)):
+        sampling = (a.v, a.h) if transpose else (a.h, a.v)
+        expect((b.component_id, b.h, b.v) == (a.component_id, *sampling), spec, "sampling")
+        blocks = a.visible_coefficients
+        if transpose:
+            blocks = blocks.transpose(1, 0, 3, 2)
+        got = b.visible_coefficients
+        # trimming drops the partial iMCUs at the right and bottom before mirroring
+        blocks = blocks[: got.shape[0], : got.shape[1]]
+        if mirror_h:
+            blocks = blocks[:, ::-1] * LEFT_RIGHT
+        if mirror_v:
+            blocks = blocks[::-1] * TOP_BOTTOM
+        expect(blocks.shape == got.shape and np.array_equal(blocks, got), spec,
+               f"component {index} differs from the reference")  # fmt: skip
+        if a.quant_values is not None:
+            table = a.quant_values.T if transpose else a.quant_values
+            expect(np.array_equal(table, b.quant_values), spec, f"component {index}'s table")
+
+
+def check_crop(before, after, spec: str, changes: dict) -> None:
+    """The crop starts on the iMCU at or before X, Y, covers the region asked
+    for (clipped to the image), and holds the input's blocks from there."""
+    frame = before.frame
+    single = len(frame.components) == 1
+    unit_w, unit_h = (8, 8) if single else (8 * frame.max_h, 8 * frame.max_v)
+    w, h, *corner = (int(n) for n in spec.split("=")[1].replace("+", "x").split("x"))
+    x, y = corner or (0, 0)
+    left, top = changes["x"], changes["y"]
+    expect(left == x - x % unit_w and top == y - y % unit_h, spec, f"corner {left},{top}")
+    expect(after.width == min(x + w, frame.width) - left, spec, f"width {after.width}")
+    expect(after.height == min(y + h, frame.height) - top, spec, f"height {after.height}")
+    for index, (a, b) in enumerate(zip(before.components, after.components, strict=True)):
+        expect((b.component_id, b.h, b.v) == (a.component_id, a.h, a.v), spec, "sampling")
+        row = top // unit_h * (1 if single else a.v)
+        col = left // unit_w * (1 if single else a.h)
+        got = b.visible_coefficients
+        blocks = a.visible_coefficients[row : row + got.shape[0], col : col + got.shape[1]]
+        expect(blocks.shape == got.shape and np.array_equal(blocks, got), spec,
+               f"component {index} is not the input's region")  # fmt: skip
+
+
+def check_grayscale(before, after, spec: str) -> None:
+    """Luma alone, as component 1 sampled 1x1, blocks and table unchanged."""
+    luma = before.components[0]
+    expect(len(after.components) == 1, spec, "more than one component")
+    (kept,) = after.components
+    expect((kept.component_id, kept.h, kept.v) == (1, 1, 1), spec, "component id or sampling")
+    expect(np.array_equal(kept.visible_coefficients, luma.visible_coefficients), spec, "blocks")
+    expect((after.width, after.height) == (before.width, before.height), spec, "size")
+
+
+def check_pass(before, after, call, spec: str, changes: dict) -> None:
+    name = call.info.name
+    if name == "crop":
+        check_crop(before, after, spec, changes)
+    elif name == "grayscale":
+        check_grayscale(before, after, spec)
+    else:
+        key = (name, call.arguments.get("angle", call.arguments.get("axis")))
+        check_geometry(before, after, spec, key, changes)
+
+
 def test_one_input(data: bytes) -> None:
     try:
         image = jpegsurgeon.read(data)
@@ -126,12 +230,17 @@ def test_one_input(data: bytes) -> None:
     if not specs or (turns and len(specs) < 4):
         return
     before = [c.visible_coefficients.copy() for c in image.components]
-    calls = [parse_spec(spec) for spec in specs]
-    try:
-        result, _ = run_pipeline(image, calls, seed=0)
-    except JpegError as error:
-        check_message(error)
-        result = None
+    result = image
+    for spec in specs:  # one pass at a time, each checked against the reference
+        call = parse_spec(spec)
+        try:
+            output, reports = run_pipeline(result, [call], seed=0)
+        except JpegError as error:
+            check_message(error)
+            result = None
+            break
+        check_pass(result, output, call, spec, reports[0]["changes"])
+        result = output
     for index, (kept, component) in enumerate(zip(before, image.components, strict=True)):
         if not np.array_equal(kept, component.visible_coefficients):
             raise AssertionError(f"{specs}: the input's component {index} was changed")
