@@ -659,10 +659,9 @@ def forge(
     lepton-challenge audit (3 Lepton cycles) and, when the C++ Lepton is
     found, its round trip too.  The recipe is saved beside OUT with a .toml
     suffix: `jpegsurgeon transform IN OUT --pipeline RECIPE --seed N` replays
-    it to the same bytes.
+    it to the same bytes. OUT may be `-` for stdout (the report and the
+    pipeline then go to stderr, and no recipe file is written).
     """
-    from pathlib import Path
-
     from . import read
     from .challenge import BYTE_WINDOW
     from .errors import JpegError
@@ -677,19 +676,28 @@ def forge(
         except ValueError:
             raise JpegError(f"--size-window {size_window!r}: expected MIN:MAX in bytes") from None
     budget = DEFAULT_BUDGET if budget is None else budget
+    recipe_path = _forge_paths(output_path)  # checked before a search that takes seconds
     source = read(source_path, limits) if source_path else None
     seed = int.from_bytes(os.urandom(4), "big") if seed is None else seed
     show = None if as_json else (lambda line: click.echo(line, err=True))
     result = run_forge(source, seed, budget=budget, size_window=(low, high), progress=show,
                        time_limit=time_limit, lepton_cpp=lepton_cpp)  # fmt: skip
-    recipe_path = str(Path(output_path).with_suffix(".toml"))
-    write_atomic(output_path, result.data)
-    write_atomic(recipe_path, result.recipe_toml().encode())
+    if recipe_path is None:  # OUT is stdout: the JPEG there, the report (and pipeline) on stderr
+        sys.stdout.buffer.write(result.data)
+        sys.stdout.buffer.flush()
+    else:  # JPEG and recipe together, or neither
+        write_atomic(recipe_path, result.recipe_toml().encode())
+        try:
+            write_atomic(output_path, result.data)
+        except BaseException:
+            os.unlink(recipe_path)
+            raise
     report = {"output": output_path, **result.as_dict(), "size_window": [low, high]}
     report["pipeline"] = result.recipe
     report["recipe"] = recipe_path
+    to_stderr = recipe_path is None
     if as_json:
-        _emit_json(report)
+        click.echo(json.dumps(report, indent=2), err=to_stderr)
         return
     cpp = (
         f", C++ Lepton {result.lepton_cpp_bytes} bytes, ratio {result.lepton_cpp_ratio:.4f}"
@@ -699,13 +707,40 @@ def forge(
     click.echo(
         f"{output_path}: {result.width}x{result.height}, {result.jpeg_bytes} bytes, Lepton "
         f"{result.lepton_bytes} bytes, ratio {result.ratio:.4f}{cpp} (seed {result.seed}, "
-        f"{result.trials} trials, {result.seconds:.1f} s)"
+        f"{result.trials} trials, {result.seconds:.1f} s)",
+        err=to_stderr,
     )
     if result.cut_short:
-        click.echo(f"  search cut short by --time-limit: {result.trials} of {budget} trials")
-    click.echo(f"recipe: {recipe_path}")
+        click.echo(f"  search cut short by --time-limit: {result.trials} of {budget} trials",
+                   err=to_stderr)  # fmt: skip
+    if recipe_path is not None:
+        click.echo(f"recipe: {recipe_path}")
     for note in result.notes:
-        click.echo(f"  {note}")
+        click.echo(f"  {note}", err=to_stderr)
+
+
+def _forge_paths(output_path: str) -> str | None:
+    """The recipe's path beside OUT (None when OUT is stdout), after checking
+    that both can be written, before the search starts."""
+    from pathlib import Path
+
+    from .errors import JpegError
+
+    if output_path == "-":
+        return None
+    recipe_path = str(Path(output_path).with_suffix(".toml"))
+    directory = os.path.dirname(os.path.abspath(output_path))
+    if os.path.abspath(recipe_path) == os.path.abspath(output_path):
+        raise JpegError("OUT would also be its recipe's name (OUT.toml): name OUT *.jpg",
+                        source=output_path)  # fmt: skip
+    if not os.path.isdir(directory):
+        raise JpegError("cannot write: no such directory", source=output_path)
+    if not os.access(directory, os.W_OK):
+        raise JpegError("cannot write: permission denied", source=output_path)
+    for path in (output_path, recipe_path):
+        if os.path.isdir(path):
+            raise JpegError("cannot write: a directory of that name exists", source=path)
+    return recipe_path
 
 
 @cli.command()
