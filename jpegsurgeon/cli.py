@@ -686,7 +686,7 @@ def forge(
         sys.stdout.buffer.write(result.data)
         sys.stdout.buffer.flush()
     else:  # JPEG and recipe together, or neither
-        write_atomic(recipe_path, result.recipe_toml().encode())
+        write_atomic(recipe_path, result.recipe_toml(source_path).encode())
         try:
             write_atomic(output_path, result.data)
         except BaseException:

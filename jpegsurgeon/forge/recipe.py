@@ -122,11 +122,15 @@ class ForgeResult:
     def lepton_cpp_ratio(self) -> float | None:
         return None if self.lepton_cpp_bytes is None else self.lepton_cpp_bytes / self.jpeg_bytes
 
-    def recipe_toml(self) -> str:
-        """The recipe as a TOML pipeline for `jpegsurgeon transform --pipeline`."""
+    def recipe_toml(self, source: str | None = None) -> str:
+        """The recipe as a TOML pipeline for `jpegsurgeon transform --pipeline`;
+        `source` is the photo a `forge --from` started from (a synthesized
+        forge replays on any JPEG: its first pass replaces the image)."""
+        replay_on = source or "ANY.jpg"
         lines = [
             "# jpegsurgeon forge recipe: replay with",
-            f"#   jpegsurgeon transform ANY.jpg OUT.jpg --pipeline THIS.toml --seed {self.seed}",
+            f"#   jpegsurgeon transform {replay_on} OUT.jpg --pipeline THIS.toml "
+            f"--seed {self.seed}",
             f"# JPEG {self.jpeg_bytes} bytes, Lepton {self.lepton_bytes} bytes, "
             f"ratio {self.ratio:.4f}, {self.width}x{self.height}",
         ]
