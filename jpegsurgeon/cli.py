@@ -353,8 +353,9 @@ def transform(
     directories: every JPEG under IN (by content) gets the same pipeline, and
     OUT mirrors IN's relative names.
     """
+    from .codecs import summary_line
     from .errors import JpegError
-    from .fileio import same_file, write_atomic
+    from .fileio import read_input, same_file, write_atomic
     from .passes import parse_spec
     from .pipeline import load_pipeline
     from .pipeline import transform as run_transform
@@ -393,7 +394,7 @@ def transform(
     failed = [(name, r["error"]) for name, r in report["codecs"].items() if not r["verified"]]
     smaller = only_smaller and len(data) >= report["input_bytes"]
     if smaller:  # keep the input: it is no larger than what the passes made
-        data = _input_bytes(input_path, limits)
+        data = read_input(input_path, limits)
     written = not failed or keep_rejected
     if written:
         if output_path == "-":
@@ -421,25 +422,12 @@ def transform(
         state += ", the input kept: it was smaller" if smaller else ""
         click.echo(f"{output_path}: {len(data)} bytes ({report['mode']}{state}), from "
                    f"{report['input_bytes']} bytes", err=to_stderr)  # fmt: skip
-        for name, codec in report["codecs"].items():
-            click.echo(_codec_line(name, codec), err=to_stderr)
+        for codec in report["codecs"].values():
+            click.echo(summary_line(codec), err=to_stderr)
     if failed:
         kept = "kept as asked" if keep_rejected else "not written"
         reasons = "; ".join(f"{name} {error}" for name, error in failed)
         _fail(f"{output_path}: {reasons} ({kept})", 1)
-
-
-def _input_bytes(path: str, limits: Limits) -> bytes:
-    from .fileio import read_input
-
-    return read_input(path, limits)
-
-
-def _codec_line(name: str, codec: dict) -> str:
-    if not codec["verified"]:
-        return f"{name}: {codec['error']}"
-    return (f"{name}: {codec['compressed_bytes']} bytes from {codec['jpeg_bytes']}, ratio "
-            f"{codec['ratio']:.4f}, {codec['cycles']} identical cycles")  # fmt: skip
 
 
 def _transform_batch(
@@ -581,8 +569,7 @@ def verify(
             "path": name,
             "jpeg_bytes": len(data),
             "verified": verified,
-            "codecs": {codec: {k: v for k, v in r.as_dict().items() if k not in
-                               ("codec", "jpeg_bytes")} for codec, r in checked.items()},
+            "codecs": {codec: r.file_fields() for codec, r in checked.items()},
         })  # fmt: skip
         if not verified:
             status = max(status, 1)

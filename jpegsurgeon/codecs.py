@@ -82,13 +82,23 @@ class CodecResult:
             "error": self.error,
         }
 
+    def file_fields(self) -> dict[str, Any]:
+        """The result as a file's entry in `verify --json` and `ratios --json`
+        reports it: verified, compressed_bytes, ratio, cycles, error."""
+        return {k: v for k, v in self.as_dict().items() if k not in ("codec", "jpeg_bytes")}
+
     def summary(self) -> str:
-        if not self.verified:
-            return f"{self.codec}: {self.error}"
-        return (
-            f"{self.codec}: {self.compressed_bytes} bytes from {self.jpeg_bytes}, "
-            f"ratio {self.ratio:.4f}, {self.cycles} identical cycles"
-        )
+        return summary_line(self.as_dict())
+
+
+def summary_line(result: dict[str, Any]) -> str:
+    """One line for a round trip, from `CodecResult.as_dict()` (or a report holding it)."""
+    if not result["verified"]:
+        return f"{result['codec']}: {result['error']}"
+    return (
+        f"{result['codec']}: {result['compressed_bytes']} bytes from {result['jpeg_bytes']}, "
+        f"ratio {result['ratio']:.4f}, {result['cycles']} identical cycles"
+    )
 
 
 # ------------------------------------------------------------------ lepton-rust

@@ -57,13 +57,7 @@ class FileRatios:
 
     def as_dict(self) -> dict[str, Any]:
         return {"path": self.path, "jpeg_bytes": self.jpeg_bytes,
-                "codecs": {name: codec_fields(r) for name, r in self.codecs.items()}}  # fmt: skip
-
-
-def codec_fields(result: CodecResult) -> dict[str, Any]:
-    """A codec's result as `verify --json` reports it: verified, compressed_bytes,
-    ratio, cycles, error."""
-    return {k: v for k, v in result.as_dict().items() if k not in ("codec", "jpeg_bytes")}
+                "codecs": {name: r.file_fields() for name, r in self.codecs.items()}}  # fmt: skip
 
 
 @dataclass
@@ -294,7 +288,7 @@ def write_csv(results: Sequence[FileRatios], stream: IO[str]) -> None:
     writer.writerow(CSV_FIELDS)
     for r in sorted(results, key=lambda r: r.path):
         for name, result in r.codecs.items():
-            fields = codec_fields(result)
+            fields = result.file_fields()
             row = {"path": r.path, "jpeg_bytes": r.jpeg_bytes, "codec": name, **fields,
                    "verified": "true" if result.verified else "false"}  # fmt: skip
             writer.writerow(["" if row[k] is None else row[k] for k in CSV_FIELDS])
