@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -334,7 +335,7 @@ def round_trip(
         return result
     finally:
         if repeats and isinstance(repeats[0], _ChildCompression):
-            repeats[0].reader.digests()  # reap the child, whatever happened here
+            repeats[0].reader.close()  # stop and reap the child, whatever happened here
         if own_pool:
             executor.shutdown(wait=True, cancel_futures=True)
 
@@ -356,18 +357,29 @@ class _ChildCompression:
 
 class _DigestReader:
     def __init__(self, descriptor: int, pid: int) -> None:
-        self.descriptor, self.pid, self.read = descriptor, pid, None
+        self.pipe, self.pid = os.fdopen(descriptor, "rb"), pid
+        self.read: list[bytes] | None = None
 
     def digests(self) -> list[bytes]:
         if self.read is None:
-            chunks = []
-            with os.fdopen(self.descriptor, "rb") as pipe:
-                while chunk := pipe.read(4096):
-                    chunks.append(chunk)
-            os.waitpid(self.pid, 0)
-            data = b"".join(chunks)
+            data = self.pipe.read()  # to the child's end of file
             self.read = [data[i : i + 32] for i in range(0, len(data) - 31, 32)]
+            self.close()
         return self.read
+
+    def close(self) -> None:
+        """Reap the child; one whose digests are not wanted (the check ended
+        early, or a signal interrupted the read) is killed first."""
+        if self.pid is None:
+            return
+        if self.read is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.pipe.close()
+        os.waitpid(self.pid, 0)
+        self.pid = None
 
 
 def _compress_in_child(codec: Codec, jpeg: bytes, times: int) -> list[_ChildCompression]:

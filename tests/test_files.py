@@ -37,8 +37,9 @@ def test_sigterm_during_a_write_removes_the_temporary_file(tmp_path, monkeypatch
     assert target.read_bytes() == b"old"
 
 
+@pytest.mark.parametrize("delay", [0.8, 1.6])  # reading or encoding; verifying
 @pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP])
-def test_signals_end_a_transform_cleanly(tmp_path, number):
+def test_signals_end_a_transform_cleanly(tmp_path, number, delay):
     source = CORPUS / "iphone.jpg"
     if not source.is_file():
         source = PHOTO
@@ -55,7 +56,7 @@ def test_signals_end_a_transform_cleanly(tmp_path, number):
         ],
         stderr=subprocess.PIPE,
     )
-    time.sleep(0.8)  # imports done, reading or verifying
+    time.sleep(delay)
     process.send_signal(number)
     _, stderr = process.communicate(timeout=60)
     if process.returncode == 0:
