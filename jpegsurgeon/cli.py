@@ -622,6 +622,15 @@ def verify(
     help="The reference C++ Lepton to check the output with (default: "
     "$JPEGSURGEON_LEPTON_CPP, `lepton` on PATH, or ~/.cache/lepton-cpp/lepton when present).",
 )
+@click.option(
+    "--target",
+    "targets",
+    type=click.Choice(["lepton", "lepton-cpp", "jxl", "all"]),
+    multiple=True,
+    help="The codec whose ratio to maximise; repeat it (or say all: every codec installed) "
+    "to maximise the smallest ratio over several.  Every target also checks the output.  "
+    "[default: lepton]",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
 @_limit_options
 @_reports_errors
@@ -633,17 +642,22 @@ def forge(
     size_window: str | None,
     time_limit: float | None,
     lepton_cpp: str | None,
+    targets: tuple[str, ...],
     as_json: bool,
     limits: Limits,
 ) -> None:
-    """Make a compliant JPEG that Lepton compresses as badly as possible.
+    """Make a compliant JPEG that Lepton (or every --target) compresses as badly as possible.
 
-    Tries designs (edge quantizers, edge coefficient mixtures) on small
-    images with Lepton, `--budget` trials, then builds the best at 4096x4096
-    just above the size window's floor: a random DC per run of blocks, edge
-    coefficients chosen block by block so that Lepton's DC predictions miss
-    as expensively as possible.  OUT is written only if it passes the
-    lepton-challenge audit (3 Lepton cycles) and, when the C++ Lepton is
+    Against the Leptons: tries designs (edge quantizers, edge coefficient
+    mixtures) on small images with Lepton, `--budget` trials, then builds
+    the best at 4096x4096 just above the size window's floor: a random DC
+    per run of blocks, edge coefficients chosen block by block so that
+    Lepton's DC predictions miss as expensively as possible.  With JPEG XL
+    among the targets: blocks made of chains of (run, size) symbols, which
+    JPEG codes together and the recompressors position by position; the
+    mixture is searched at full size on the smallest ratio over the targets.
+    OUT is written only if it passes the lepton-challenge audit (3 Lepton
+    cycles) and every target's round trip, and, when the C++ Lepton is
     found, its round trip too.  The recipe is saved beside OUT with a .toml
     suffix: `jpegsurgeon transform IN OUT --pipeline RECIPE --seed N` replays
     it to the same bytes. OUT may be `-` for stdout (the report and the
@@ -668,7 +682,8 @@ def forge(
     seed = int.from_bytes(os.urandom(4), "big") if seed is None else seed
     show = None if as_json else (lambda line: click.echo(line, err=True))
     result = run_forge(source, seed, budget=budget, size_window=(low, high), progress=show,
-                       time_limit=time_limit, lepton_cpp=lepton_cpp)  # fmt: skip
+                       time_limit=time_limit, lepton_cpp=lepton_cpp,
+                       targets=targets or ("lepton",))  # fmt: skip
     if recipe_path is None:  # OUT is stdout: the JPEG there, the report (and pipeline) on stderr
         sys.stdout.buffer.write(result.data)
         sys.stdout.buffer.flush()
@@ -691,10 +706,14 @@ def forge(
         if result.lepton_cpp_bytes is not None
         else ""
     )
+    others = "".join(f", {name} ratio {ratio:.4f}" for name, ratio in result.ratios.items()
+                     if name not in ("lepton", "lepton-cpp"))  # fmt: skip
+    smallest = (f"; smallest over {', '.join(result.targets)}: {result.smallest_ratio:.4f}"
+                if result.targets != ["lepton"] else "")  # fmt: skip
     click.echo(
         f"{output_path}: {result.width}x{result.height}, {result.jpeg_bytes} bytes, Lepton "
-        f"{result.lepton_bytes} bytes, ratio {result.ratio:.4f}{cpp} (seed {result.seed}, "
-        f"{result.trials} trials, {result.seconds:.1f} s)",
+        f"{result.lepton_bytes} bytes, ratio {result.ratio:.4f}{cpp}{others}{smallest} "
+        f"(seed {result.seed}, {result.trials} trials, {result.seconds:.1f} s)",
         err=to_stderr,
     )
     if result.cut_short:

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..passes import PassCall, resolve
 from ..passes.forge_edges import format_numbers
+from .chains import ChainDesign
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class Design:
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "family": "lepton-dc",
             "edges": list(self.edges),
             "counts": list(self.counts),
             "positions": list(self.positions),
@@ -111,12 +113,19 @@ class ForgeResult:
     budget: int
     trials: int
     recipe: list[dict[str, Any]]
-    design: Design
+    design: Design | ChainDesign
     lepton_cpp_bytes: int | None = None  # the reference C++ Lepton, when it was found
+    ratios: dict[str, float] = field(default_factory=dict)  # every codec that checked it
+    targets: list[str] = field(default_factory=lambda: ["lepton"])  # the codecs maximised
     seconds: float = 0.0
     cut_short: bool = False  # the time guard stopped the search before its budget
     changed: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def smallest_ratio(self) -> float:
+        """The forge's score: the smallest ratio over its target codecs."""
+        return min((self.ratios.get(name, 0.0) for name in self.targets), default=self.ratio)
 
     @property
     def lepton_cpp_ratio(self) -> float | None:
@@ -134,6 +143,9 @@ class ForgeResult:
             f"# JPEG {self.jpeg_bytes} bytes, Lepton {self.lepton_bytes} bytes, "
             f"ratio {self.ratio:.4f}, {self.width}x{self.height}",
         ]
+        if set(self.ratios) - {"lepton"}:
+            ratios = ", ".join(f"{name} {ratio:.4f}" for name, ratio in self.ratios.items())
+            lines.append(f"# ratios: {ratios}; targets: {', '.join(self.targets)}")
         for step in self.recipe:
             lines += ["", "[[pass]]", f"name = {_toml_value(step['name'])}"]
             lines += [f"{k} = {_toml_value(v)}" for k, v in step["parameters"].items()]
@@ -146,6 +158,9 @@ class ForgeResult:
             "ratio": self.ratio,
             "lepton_cpp_bytes": self.lepton_cpp_bytes,
             "lepton_cpp_ratio": self.lepton_cpp_ratio,
+            "ratios": self.ratios,
+            "targets": self.targets,
+            "smallest_ratio": self.smallest_ratio,
             "width": self.width,
             "height": self.height,
             "seed": self.seed,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -19,9 +19,12 @@ from typing import Any
 import numpy as np
 
 from ..challenge import BYTE_WINDOW, MAX_SIDE, MIN_SIDE
+from ..codecs import resolve_codecs
 from ..errors import CheckFailed, JpegError
 from ..model import JpegImage, blank_image
 from ..passes import PassCall, resolve, run_pipeline
+from . import chains
+from .chains import search_chains
 from .recipe import DEFAULT_DESIGN, Design, ForgeResult
 
 DEFAULT_BUDGET = 8  # trials of designs a run makes by default
@@ -320,43 +323,25 @@ def _build(
     return _Built(design, calls, image, data, ratio, note)
 
 
-def forge(
+def _forge_lepton_dc(
     source: JpegImage | None,
     seed: int,
-    budget: int = DEFAULT_BUDGET,
-    size_window: tuple[int, int] = BYTE_WINDOW,
-    progress: Progress | None = None,
-    time_limit: float | None = None,
-    start: Design = DEFAULT_DESIGN,
-    lepton_cpp: str | None = None,
-    side: int = MAX_SIDE,
-) -> ForgeResult:
-    """Search designs on trial images, build the best at full size just above
-    the window's floor, and audit it (lepton-challenge, 3 Lepton cycles, and
-    the C++ Lepton's round trip when one is found).
-
-    `budget` counts trials; `time_limit` (seconds), when given, may end the
-    search early and the result says so (`cut_short`).  Raises CheckFailed
-    when no compliant file comes out.
-    """
-    from ..compliance import audit_bytes
-    from ..compliance.profiles import PROFILES
-
-    started = time.monotonic()
-    say = progress or (lambda _line: None)
-    low, high = size_window
-    if not 0 < low <= high:
-        raise JpegError(f"forge: size window {low}..{high} is empty")
-    if budget < 1:
-        raise JpegError(f"forge: budget {budget}: expected at least 1 trial")
-    if not MIN_SIDE <= side <= MAX_SIDE:
-        raise JpegError(f"forge: side {side}: expected {MIN_SIDE}..{MAX_SIDE}")
+    budget: int,
+    window: tuple[int, int],
+    say: Progress,
+    deadline: float | None,
+    start: Design,
+    side: int,
+    notes: list[str],
+    time_limit: float | None,
+) -> tuple[Design, list[PassCall], JpegImage, bytes, int, bool]:
+    """The Lepton-DC design: trials on a small canvas, then the best (or the
+    starting design, when it wins at full size) built just above the floor.
+    Returns the design, its pipeline, image and bytes, the trials run and
+    whether the time guard cut the search short; appends to `notes`."""
+    low, high = window
     if source is not None:
         start = replace(start, choices=min(start.choices, 4))  # a photo's blocks are all distinct
-    cpp = lepton_cpp_binary(lepton_cpp)
-    notes: list[str] = []
-    deadline = None if time_limit is None else started + time_limit
-
     # 0. From a photo: the largest side whose file can still come under the window's top.
     placeholder = source or _placeholder()
     if source is not None:
@@ -390,15 +375,78 @@ def forge(
         )
         say(notes[-1])
     chosen = max(built, key=lambda b: b.ratio)  # the first listed wins a tie
-    design, calls, image, data = chosen.design, chosen.calls, chosen.image, chosen.data
     notes.append(chosen.note)
     say(notes[-1])
+    return chosen.design, chosen.calls, chosen.image, chosen.data, count, cut
+
+
+def forge(
+    source: JpegImage | None,
+    seed: int,
+    budget: int = DEFAULT_BUDGET,
+    size_window: tuple[int, int] = BYTE_WINDOW,
+    progress: Progress | None = None,
+    time_limit: float | None = None,
+    start: Design = DEFAULT_DESIGN,
+    lepton_cpp: str | None = None,
+    side: int = MAX_SIDE,
+    targets: Sequence[str] = ("lepton",),
+) -> ForgeResult:
+    """Search designs, build the best at full size just above the window's
+    floor, and audit it (lepton-challenge, 3 Lepton cycles, and the C++
+    Lepton's round trip when one is found, and every target's).
+
+    `targets` are the codecs whose smallest ratio the forge maximises
+    (lepton, lepton-cpp, jxl, or all: every one installed).  Against the
+    Leptons alone the Lepton-DC design is searched on trial images; with
+    JPEG XL among them, symbol chains (chains.py) at full size.  `budget`
+    counts trials; `time_limit` (seconds), when given, may end the search
+    early and the result says so (`cut_short`).  Raises CheckFailed when no
+    compliant file comes out.
+    """
+    from ..compliance import audit_bytes
+    from ..compliance.profiles import PROFILES
+
+    started = time.monotonic()
+    say = progress or (lambda _line: None)
+    low, high = size_window
+    if not 0 < low <= high:
+        raise JpegError(f"forge: size window {low}..{high} is empty")
+    if budget < 1:
+        raise JpegError(f"forge: budget {budget}: expected at least 1 trial")
+    if not MIN_SIDE <= side <= MAX_SIDE:
+        raise JpegError(f"forge: side {side}: expected {MIN_SIDE}..{MAX_SIDE}")
+    cpp = lepton_cpp_binary(lepton_cpp)
+    chosen = resolve_codecs(targets, lepton_cpp=cpp)
+    notes: list[str] = []
+    deadline = None if time_limit is None else started + time_limit
+    if any(codec.name == "jxl" for codec in chosen):
+        if source is not None:
+            raise JpegError(
+                "forge --from: against JPEG XL the forge synthesizes every coefficient, "
+                "so there is nothing of IN to keep; drop --from"
+            )
+        best, count, cut = search_chains(seed, chosen, low + chains.FLOOR_MARGIN, budget, say,
+                                         deadline)  # fmt: skip
+        design, calls, image, data = best.design, best.calls, best.image, best.data
+        notes.append(f"search: {count} of {budget} trials of symbol chains at full size; "
+                     f"best: {chains.describe(best)}")  # fmt: skip
+        if cut:
+            notes.append(f"the time guard ({time_limit:g} s) stopped the search after {count} "
+                         "trials")  # fmt: skip
+        say(notes[-1])
+    else:
+        design, calls, image, data, count, cut = _forge_lepton_dc(
+            source, seed, budget, (low, high), say, deadline, start, side, notes, time_limit
+        )
     if not low <= len(data) <= high:
         raise CheckFailed(f"forge: the file came out at {len(data)} bytes, outside {low}..{high}")
 
-    # 3. Audit, as `jpegsurgeon audit --profile lepton-challenge` would, with both Leptons.
-    codecs = ("lepton", "lepton-cpp") if cpp else ("lepton",)
-    say(f"audit: {len(data)} bytes, {' and '.join(codecs)}, 3 cycles")
+    # 3. Audit, as `jpegsurgeon audit --profile lepton-challenge` would, with
+    # both Leptons (when the C++ one is found) and every target.
+    codecs = tuple(dict.fromkeys(["lepton", *(["lepton-cpp"] if cpp else []),
+                                  *(c.name for c in chosen)]))  # fmt: skip
+    say(f"audit: {len(data)} bytes, {', '.join(codecs)}, 3 cycles")
     profile = PROFILES["lepton-challenge"]
     if (low, high) != BYTE_WINDOW:  # the challenge's rules, with the window asked for
         profile = replace(profile, settings={**profile.settings, "min_bytes": low,
@@ -407,9 +455,13 @@ def forge(
     if not report.compliant:
         problems = "; ".join(str(f) for f in report.findings) or "not compliant"
         raise CheckFailed(f"forge: the file is not compliant: {problems}")
+    failed = [f"{name}: {r['error']}" for name, r in report.codecs.items() if not r["verified"]]
+    if failed:
+        raise CheckFailed(f"forge: a codec does not round-trip the file: {'; '.join(failed)}")
     if cpp is None:
         notes.append("the C++ Lepton was not found: checked with lepton-rust only")
     cpp_bytes = report.codecs.get("lepton-cpp", {}).get("compressed_bytes")
+    ratios = {name: r["ratio"] for name, r in report.codecs.items()}
     changed = _changes(source, image, calls, seed) if source is not None else {}
     elapsed = time.monotonic() - started
     return ForgeResult(
@@ -425,6 +477,8 @@ def forge(
         recipe=[c.as_dict() for c in calls],
         design=design,
         lepton_cpp_bytes=cpp_bytes,
+        ratios=ratios,
+        targets=[c.name for c in chosen],
         seconds=elapsed,
         cut_short=cut,
         changed=changed,
