@@ -16,7 +16,9 @@ Two paths:
 
 from __future__ import annotations
 
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -200,49 +202,67 @@ def write_strict(image: JpegImage, layout: Layout = DEFAULT_LAYOUT, copy: str = 
         _dqt_segment(components, quant_ids),
         _sof_segment(image, quant_ids, progressive, layout.arithmetic),
     ]
+    def coded(spec: ScanSpec) -> tuple[bytes, int, bytes, bytes]:
+        return _code_scan(image, layout, spec, progressive, table_ids)
+
+    # Scans are independent (each has its own tables) and the coder releases
+    # the GIL, so a layout of several scans is coded on several cores.
+    workers = min(len(scans), os.cpu_count() or 1)
+    if workers > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            coded_scans = list(pool.map(coded, scans))
+    else:
+        coded_scans = [coded(spec) for spec in scans]
     restart_in_force = 0
-    for spec in scans:
-        kind = _kind(spec, progressive)
-        indexes = list(spec.components)
-        slots, mcus_wide, mcus_high = scan_layout(frame, indexes)
-        arrays = tuple(components[i].coefficients.reshape(-1, 64) for i in indexes)
-        interval = layout.restart.interval(mcus_wide) if layout.restart else 0
-        dc_ids = [table_ids[i] for i in indexes]
-        ac_ids = list(dc_ids)
-        if layout.arithmetic:
-            header = _dac_segment(kind, dc_ids, ac_ids)
-            data = _encoded(
-                _entropy.encode_arithmetic_scan, arrays, slots, mcus_wide, mcus_high, interval,
-                kind, spec.ss, spec.se, spec.ah, spec.al, np.array(dc_ids, np.int32),
-                np.array(ac_ids, np.int32), np.array(_DEFAULT_CONDITIONING, np.int32),
-                _MAX_AC_CATEGORY[8],
-            )  # fmt: skip
-        else:
-            scan_args = (arrays, slots, mcus_wide, mcus_high, interval, kind,
-                         spec.ss, spec.se, spec.ah, spec.al)  # fmt: skip
-            maximal = layout.eob_runs == "maximal"
-            dc_ids, ac_ids, tables = _scan_tables(image, kind, scan_args, dc_ids, ac_ids, maximal)
-            codes = {(t.table_class, t.table_id): encode_arrays(t) for t in tables}
-            needs_dc, needs_ac = scan_needs(kind)
-            data = _encoded(
-                _entropy.encode_scan, *scan_args,
-                tuple(codes[(0, t)] if needs_dc else None for t in dc_ids),
-                tuple(codes[(1, t)] if needs_ac else None for t in ac_ids),
-                _MAX_AC_CATEGORY[8], 1, False, maximal,
-            )  # fmt: skip
-            header = (
-                build_segment(Marker.DHT, Dht.build({"tables": [_huffman_spec(t) for t in tables]}))
-                if tables
-                else b""
-            )
+    for header, interval, sos, data in coded_scans:
         parts.append(header)
         if interval != restart_in_force:
             parts.append(build_segment(Marker.DRI, Dri.build({"restart_interval": interval})))
             restart_in_force = interval
-        parts.append(_sos_segment(components, spec, kind, dc_ids, ac_ids))
-        parts.append(data)
+        parts += (sos, data)
     parts.append(bytes((0xFF, Marker.EOI)))
     return b"".join(parts)
+
+
+def _code_scan(
+    image: JpegImage, layout: Layout, spec: ScanSpec, progressive: bool, table_ids: list[int]
+) -> tuple[bytes, int, bytes, bytes]:
+    """One scan: its table segment (DHT or DAC), restart interval, SOS and data."""
+    components = image.frame.components
+    kind = _kind(spec, progressive)
+    indexes = list(spec.components)
+    slots, mcus_wide, mcus_high = scan_layout(image.frame, indexes)
+    arrays = tuple(components[i].coefficients.reshape(-1, 64) for i in indexes)
+    interval = layout.restart.interval(mcus_wide) if layout.restart else 0
+    dc_ids = [table_ids[i] for i in indexes]
+    ac_ids = list(dc_ids)
+    if layout.arithmetic:
+        header = _dac_segment(kind, dc_ids, ac_ids)
+        data = _encoded(
+            _entropy.encode_arithmetic_scan, arrays, slots, mcus_wide, mcus_high, interval,
+            kind, spec.ss, spec.se, spec.ah, spec.al, np.array(dc_ids, np.int32),
+            np.array(ac_ids, np.int32), np.array(_DEFAULT_CONDITIONING, np.int32),
+            _MAX_AC_CATEGORY[8],
+        )  # fmt: skip
+    else:
+        scan_args = (arrays, slots, mcus_wide, mcus_high, interval, kind,
+                     spec.ss, spec.se, spec.ah, spec.al)  # fmt: skip
+        maximal = layout.eob_runs == "maximal"
+        dc_ids, ac_ids, tables = _scan_tables(image, kind, scan_args, dc_ids, ac_ids, maximal)
+        codes = {(t.table_class, t.table_id): encode_arrays(t) for t in tables}
+        needs_dc, needs_ac = scan_needs(kind)
+        data = _encoded(
+            _entropy.encode_scan, *scan_args,
+            tuple(codes[(0, t)] if needs_dc else None for t in dc_ids),
+            tuple(codes[(1, t)] if needs_ac else None for t in ac_ids),
+            _MAX_AC_CATEGORY[8], 1, False, maximal,
+        )  # fmt: skip
+        header = (
+            build_segment(Marker.DHT, Dht.build({"tables": [_huffman_spec(t) for t in tables]}))
+            if tables
+            else b""
+        )
+    return header, interval, _sos_segment(components, spec, kind, dc_ids, ac_ids), data
 
 
 def _check_strict(image: JpegImage) -> None:

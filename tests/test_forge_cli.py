@@ -34,3 +34,37 @@ def test_forge_to_stdout(tmp_path):
     assert (
         report["recipe"] is None and report["pipeline"] and report["jpeg_bytes"] == len(done.stdout)
     )
+
+
+def test_forge_against_every_codec_replays_and_scores(tmp_path):
+    pytest.importorskip("imagecodecs")
+    from PIL import Image
+
+    out = tmp_path / "all.jpg"
+    done = forge(str(out), "--target", "lepton", "--target", "jxl", "--seed", "2", "--budget",
+                 "2", "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr[-500:]
+    report = json.loads(done.stdout)
+    assert report["targets"] == ["lepton", "jxl"] and report["design"]["family"] == "chains"
+    data = out.read_bytes()
+    assert 524_288 <= len(data) <= 1_000_000 and report["jpeg_bytes"] == len(data)
+    with Image.open(out) as image:
+        image.load()
+        assert image.size == (report["width"], report["height"]) and image.mode == "RGB"
+    # JPEG XL, the hardest of the three, still stores it for more than it takes
+    assert report["smallest_ratio"] == min(report["ratios"][n] for n in ("lepton", "jxl")) > 1.7
+    replayed = tmp_path / "replayed.jpg"
+    again = subprocess.run([sys.executable, "-m", "jpegsurgeon", "transform", str(out), str(replayed),
+                            "--pipeline", str(tmp_path / "all.toml"), "--seed", "2",
+                            "--no-verify"], capture_output=True)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert replayed.read_bytes() == data
+
+
+def test_forge_from_a_photo_against_jpeg_xl_is_refused(tmp_path):
+    from conftest import FIXTURES
+
+    done = forge(str(tmp_path / "x.jpg"), "--from", str(FIXTURES / "baseline_420_203x157.jpg"),
+                 "--target", "jxl")  # fmt: skip
+    assert done.returncode == 2 and b"drop --from" in done.stderr
+    assert list(tmp_path.iterdir()) == []

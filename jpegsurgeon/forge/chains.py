@@ -44,14 +44,15 @@ class ChainDesign:
     """The forge-chains mixture, and the canvas width (the height is fitted)."""
 
     symbols: Symbols
-    width: int = 1488
+    stop: float = 0.0
+    width: int = 1560
 
     def calls(self, height: int) -> list[PassCall]:
         return [
             resolve(
                 "forge-synthesize", {"width": self.width, "height": height, "sampling": "444"}
             ),  # fmt: skip
-            resolve("forge-chains", {"symbols": format_symbols(self.symbols)}),
+            resolve("forge-chains", {"symbols": format_symbols(self.symbols), "stop": self.stop}),
         ]
 
     def normalized(self) -> ChainDesign:
@@ -67,13 +68,18 @@ class ChainDesign:
             for (run, size), weight in sorted(merged.items())
             if round(weight / total, 4) > 0
         )
-        return replace(self, symbols=symbols or ((0, 1, 1.0),))
+        stop = round(float(np.clip(self.stop, 0.0, 0.5)), 4)
+        return replace(self, symbols=symbols or ((0, 1, 1.0),), stop=stop)
 
     def mutate(self, rng: np.random.Generator) -> ChainDesign:
-        """Reweight the symbols; sometimes move one's run or size, add or drop one."""
+        """Reweight the symbols or move the stop; sometimes move a symbol's run
+        or size, add or drop one."""
         symbols = [list(s) for s in self.symbols]
+        stop = self.stop
         roll = rng.random()
-        if roll < 0.5 or len(symbols) == 1 and roll < 0.8:
+        if roll < 0.15:
+            stop = max(0.0, stop + rng.normal(0, 0.01))
+        elif roll < 0.5 or len(symbols) == 1 and roll < 0.8:
             for symbol in symbols:
                 symbol[2] *= math.exp(rng.normal(0, 0.25))
         elif roll < 0.8:
@@ -86,13 +92,20 @@ class ChainDesign:
             symbols.append([int(rng.integers(16)), int(rng.integers(1, 4)), 0.05])
         else:
             symbols.pop(int(rng.integers(len(symbols))))
-        return replace(self, symbols=tuple(tuple(s) for s in symbols)).normalized()
+        return replace(self, symbols=tuple(tuple(s) for s in symbols), stop=stop).normalized()
 
     def as_dict(self) -> dict[str, Any]:
-        return {"family": "chains", "symbols": format_symbols(self.symbols), "width": self.width}
+        return {
+            "family": "chains",
+            "symbols": format_symbols(self.symbols),
+            "stop": self.stop,
+            "width": self.width,
+        }
 
 
-DEFAULT_CHAINS = ChainDesign(symbols=((0, 1, 0.6), (6, 3, 0.1), (11, 2, 0.3)))
+# The best mixture offline searches found (README, forge section): runs of 0,
+# 6 and 11 zeros, each tied to its own size, and a 3% chance of stopping.
+DEFAULT_CHAINS = ChainDesign(symbols=((0, 1, 0.65), (6, 3, 0.1), (11, 2, 0.25)), stop=0.03)
 
 
 @dataclass
@@ -182,4 +195,4 @@ def search_chains(
 def describe(trial: ChainTrial) -> str:
     ratios = ", ".join(f"{name} {ratio:.4f}" for name, ratio in trial.ratios.items())
     return (f"smallest ratio {trial.score:.4f} ({ratios}) with "
-            f"{format_symbols(trial.design.symbols)}")  # fmt: skip
+            f"{format_symbols(trial.design.symbols)}, stop {trial.design.stop:g}")  # fmt: skip

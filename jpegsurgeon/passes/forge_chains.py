@@ -46,14 +46,21 @@ def format_symbols(symbols: tuple[tuple[int, int, float], ...]) -> str:
 
 
 def chain_blocks(
-    count: int, symbols: tuple[tuple[int, int, float], ...], rng: np.random.Generator
+    count: int,
+    symbols: tuple[tuple[int, int, float], ...],
+    rng: np.random.Generator,
+    stop: float = 0.0,
 ) -> np.ndarray:
     """`count` blocks (natural order, DC 0), each a chain of symbols drawn from
-    the mixture until the next would pass position 63; JPEG then codes EOB."""
+    the mixture until the next would pass position 63, or until the chain
+    stops early (after each symbol, with probability `stop`); then EOB."""
     runs, sizes, weights = (np.array(column) for column in zip(*symbols))
     draws = rng.choice(len(symbols), size=(count, 63), p=weights / weights.sum())
     # the k-th coefficient of a block sits at zigzag position sum(run_j + 1, j <= k)
     positions = np.cumsum(runs[draws] + 1, axis=1)
+    if stop > 0:  # symbols past a geometric length count as past the block's end
+        lengths = rng.geometric(stop, size=count)
+        positions[np.arange(63)[None, :] >= lengths[:, None]] = 64
     bits = sizes[draws]
     low = np.left_shift(1, bits - 1)
     magnitudes = low + (rng.random((count, 63)) * low).astype(np.int64)  # within the size
@@ -71,26 +78,33 @@ def forge_chains(
     image: JpegImage,
     rng: np.random.Generator,
     *,
-    symbols: str = "0/1:0.6,11/2:0.3,6/3:0.1",
+    symbols: str = "0/1:0.65,11/2:0.25,6/3:0.1",
+    stop: float = 0.03,
     components: str = "all",
 ) -> tuple[JpegImage, dict]:
     """Fill every block's AC with a chain of (run, size) symbols; DC becomes 0.
 
     Each block of each chosen component, independently: symbols drawn from
     the mixture, each placing a coefficient of that size (a random magnitude
-    and sign) after that many zeros, until the next would pass position 63.
-    Quantizers are left as they are (the forge's canvas has all ones).
+    and sign) after that many zeros, until the next would pass position 63
+    or the chain stops early.  Blocks of varied lengths cost JPEG nothing
+    more (one EOB each) but make JPEG XL pay for each block's count of
+    nonzeros, which it predicts from the neighbours'.  Quantizers are left
+    as they are (the forge's canvas has all ones).
 
     Args:
         symbols: the mixture, run/size:weight comma-separated (weights relative)
+        stop: the chance, after each symbol, that the block ends there (0..1)
         components: all, luma, chroma, or indexes such as 0,2
     """
     mixture = parse_symbols(symbols)
+    if not 0 <= stop < 1:
+        raise JpegError(f"forge-chains stop={stop}: expected a probability in 0..1 (1 excluded)")
     arrays = {}
     nonzero = blocks = 0
     for index in select_components(image, components):
         grid = image.components[index].coefficients.shape[:2]
-        painted = chain_blocks(grid[0] * grid[1], mixture, rng).reshape(*grid, 8, 8)
+        painted = chain_blocks(grid[0] * grid[1], mixture, rng, stop).reshape(*grid, 8, 8)
         arrays[index] = painted
         nonzero += int(np.count_nonzero(painted))
         blocks += grid[0] * grid[1]
