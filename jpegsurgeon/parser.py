@@ -9,6 +9,8 @@ by `decoder`.
 
 from __future__ import annotations
 
+from itertools import chain, cycle, islice
+
 import numpy as np
 from construct import ConstructError
 
@@ -22,6 +24,7 @@ from .markers import (
     PROGRESSIVE_FRAMES,
     SUPPORTED_FRAMES,
     Marker,
+    is_app,
     is_frame,
     marker_name,
     stands_alone,
@@ -177,17 +180,18 @@ class _Parser:
     def _segment(self, offset: int, fill: int, code: int) -> int:
         data = self.data
         if offset + 4 > len(data):
-            raise JpegError(f"{marker_name(code)} segment cut off by the end of the file", offset)
+            problem = f"{marker_name(code)} segment cut off by the end of the file"
+            return self._cut_off(offset, code, problem)
         length = int.from_bytes(data[offset + 2 : offset + 4], "big")
         if length < 2:
             raise JpegError(f"{marker_name(code)} segment has impossible length {length}", offset)
         end = offset + 2 + length
         if end > len(data):
-            raise JpegError(
+            problem = (
                 f"{marker_name(code)} segment length {length} runs past the end of the file "
-                f"({len(data) - offset - 2} bytes left)",
-                offset,
+                f"({len(data) - offset - 2} bytes left)"
             )
+            return self._cut_off(offset, code, problem)
         segment = Segment(code, offset, data[offset + 4 : end], fill_before=fill)
         self._count(segment)
         layout = PAYLOAD_LAYOUTS.get(code)
@@ -214,6 +218,15 @@ class _Parser:
         elif code == Marker.APP14 and segment.payload.startswith(b"Adobe"):
             self._adobe(segment)
         return end
+
+    def _cut_off(self, offset: int, code: int, problem: str) -> int:
+        """A segment the file ends inside.  After a scan, libjpeg keeps what
+        it decoded when it can read the segment without an error from the
+        fake EOI its source manager feeds past the end; the image ends there."""
+        if not (self.scans and libjpeg_reads_cut_off(code, self.data[offset + 2 :])):
+            raise JpegError(problem, offset)
+        self.warnings.append(Notice("stray", offset, f"{problem}: the image ends there"))
+        return len(self.data)
 
     # -- segment handlers -------------------------------------------------
 
@@ -441,6 +454,37 @@ _HANDLERS = {
     Marker.SOF10: _Parser._sof,
     Marker.DAC: _Parser._dac,
 }
+
+
+def libjpeg_reads_cut_off(code: int, tail: bytes) -> bool:
+    """Whether libjpeg reads, without an error, a segment that the file ends
+    inside: `tail` is what follows its marker code.  Past the end of a file
+    libjpeg's source manager supplies FF D9 pairs (a fake EOI), and its
+    marker reader then checks only what jdmarker.c checks: APPn, COM and DNL
+    are skipped by their length; DRI needs length 4; DHT and DQT table ids
+    and lengths must add up.  Any other segment read there is an error."""
+    if is_app(code) or code in (Marker.COM, Marker.DNL):
+        return True
+    if code not in (Marker.DRI, Marker.DHT, Marker.DQT):
+        return False
+    stream = chain(tail, cycle(b"\xff\xd9"))
+    length = (next(stream) << 8 | next(stream)) - 2
+    if code == Marker.DRI:
+        return length == 2
+    while length > (16 if code == Marker.DHT else 0):
+        table = next(stream)
+        if code == Marker.DHT:
+            count = sum(islice(stream, 16))
+            length -= 17
+            if count > 256 or count > length or table & 0x0F >= 4 or table & 0xE0:
+                return False
+            length -= sum(1 for _ in islice(stream, count))
+        else:
+            if table & 0x0F >= 4:
+                return False
+            size = 128 if table >> 4 else 64
+            length -= 1 + sum(1 for _ in islice(stream, size))
+    return length == 0
 
 
 def _brief(error: ConstructError) -> str:
