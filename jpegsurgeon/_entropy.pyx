@@ -1198,10 +1198,6 @@ cdef enum:
     MAX_CORRECTION_BITS = 1000  # libjpeg's MAX_CORR_BITS: correction bits held back
     MAX_EOBRUN = 0x7FFF         # the longest run EOB14 codes
     ARITH_BLOCK_ROOM = 8448     # bytes one block can cost the arithmetic coder, stuffed
-    # decisions one block can take: 64 coefficients of at most 35 each (end of
-    # block, zero, sign, category ladder and magnitude bits for 15-bit values)
-    MAX_BLOCK_DECISIONS = 2560
-    RESTART_DECISION = 0xFFFF  # in a recorded stream: a restart interval ends here
     HUFFMAN_BLOCK_ROOM = 1024   # the same for Huffman: 64 codes of 32 bits, stuffed
 
 cpdef enum Coding:
@@ -1349,16 +1345,6 @@ cdef struct Encoder:
     int correction_limit  # end the run when more are held (libjpeg), or never (maximal)
     uint64_t* corrections  # held-back bits, packed from the top of the first word
     ArithmeticCoder arith
-    # arithmetic, recording: each decision as its bin's index | bit << 15, for
-    # a second encoder (on another thread) to code; RESTART_DECISION between
-    # restart intervals
-    bint recording
-    uint16_t* decisions
-    Py_ssize_t decision_count
-    Py_ssize_t decision_capacity
-    # where run_scan_rows stopped: MCUs into the interval, the next RSTn
-    int in_interval
-    int next_restart
 
 
 cdef inline void fail_with(Encoder* e, int kind, int value) noexcept nogil:
@@ -1729,15 +1715,6 @@ cdef inline void arith_encode(Encoder* e, uint16_t* bin, int bit) noexcept nogil
     s.ct -= shift
 
 
-cdef inline void arith_decide(Encoder* e, uint16_t* bin, int bit) noexcept nogil:
-    """One binary decision: coded now, or recorded for a coding thread."""
-    if e.recording:
-        e.decisions[e.decision_count] = <uint16_t>((bin - &e.arith.dc_stats[0][0]) | (bit << 15))
-        e.decision_count += 1
-    else:
-        arith_encode(e, bin, bit)
-
-
 cdef void arith_finish(Encoder* e) noexcept nogil:
     """Terminate the interval (T.81 D.1.8) with the fewest bytes, as libjpeg does."""
     cdef ArithmeticCoder* s = &e.arith
@@ -1761,14 +1738,14 @@ cdef inline void arith_ladder(Encoder* e, uint16_t* st, int m, int v) noexcept n
     category reached so far, until m is v's top bit; then code v's bits below
     it with the bins 14 further on."""
     while (m << 1) <= v:
-        arith_decide(e, st, 1)
+        arith_encode(e, st, 1)
         m <<= 1
         st += 1
-    arith_decide(e, st, 0)
+    arith_encode(e, st, 0)
     st += 14
     m >>= 1
     while m:
-        arith_decide(e, st, 1 if m & v else 0)
+        arith_encode(e, st, 1 if m & v else 0)
         m >>= 1
 
 
@@ -1780,29 +1757,29 @@ cdef void arith_dc(Encoder* e, int value, int comp) noexcept nogil:
     cdef uint16_t* st = &s.dc_stats[table][s.dc_context[comp]]
     cdef int v = value - e.last_dc[comp], m
     if v == 0:
-        arith_decide(e, st, 0)
+        arith_encode(e, st, 0)
         s.dc_context[comp] = 0
         return
     if bit_length(v if v > 0 else -v) > e.max_category + 1:
         fail_with(e, 3, v)
         return
     e.last_dc[comp] = value
-    arith_decide(e, st, 1)
+    arith_encode(e, st, 1)
     if v > 0:
-        arith_decide(e, st + 1, 0)
+        arith_encode(e, st + 1, 0)
         st += 2
         s.dc_context[comp] = 4
     else:
         v = -v
-        arith_decide(e, st + 1, 1)
+        arith_encode(e, st + 1, 1)
         st += 3
         s.dc_context[comp] = 8
     v -= 1
     if v == 0:
-        arith_decide(e, st, 0)
+        arith_encode(e, st, 0)
         m = 0
     else:
-        arith_decide(e, st, 1)
+        arith_encode(e, st, 1)
         arith_ladder(e, &s.dc_stats[table][20], 1, v)
         m = 1 << (bit_length_nonzero(v) - 1)
     # F.1.4.4.1.2: small differences condition the next one as zero, large ones apart
@@ -1823,9 +1800,9 @@ cdef void arith_ac_first(Encoder* e, const int16_t* blk, int comp, int ss, int s
     k = ss
     while k <= end:
         st = &s.ac_stats[table][3 * (k - 1)]
-        arith_decide(e, st, 0)  # not the end of the block yet
+        arith_encode(e, st, 0)  # not the end of the block yet
         while not (seen >> k) & 1:  # zero coefficients up to the next one seen
-            arith_decide(e, st + 1, 0)
+            arith_encode(e, st + 1, 0)
             st += 3
             k += 1
         value = blk[ZZ[k]]
@@ -1833,22 +1810,22 @@ cdef void arith_ac_first(Encoder* e, const int16_t* blk, int comp, int ss, int s
         if bit_length_nonzero(v) > e.max_category:
             fail_with(e, 1, value)
             return
-        arith_decide(e, st + 1, 1)
-        arith_decide(e, &s.fixed, 1 if value < 0 else 0)
+        arith_encode(e, st + 1, 1)
+        arith_encode(e, &s.fixed, 1 if value < 0 else 0)
         st += 2
         v -= 1
         if v == 0:
-            arith_decide(e, st, 0)
+            arith_encode(e, st, 0)
         elif v == 1:
-            arith_decide(e, st, 1)
+            arith_encode(e, st, 1)
             arith_ladder(e, st, 1, 1)
         else:  # the second step is the same bin, then the ladder of the band
-            arith_decide(e, st, 1)
-            arith_decide(e, st, 1)
+            arith_encode(e, st, 1)
+            arith_encode(e, st, 1)
             arith_ladder(e, &s.ac_stats[table][189 if k <= s.ac_k[table] else 217], 2, v)
         k += 1
     if k <= se:
-        arith_decide(e, &s.ac_stats[table][3 * (k - 1)], 1)
+        arith_encode(e, &s.ac_stats[table][3 * (k - 1)], 1)
 
 
 cdef void arith_ac_refine(Encoder* e, const int16_t* blk, int comp) noexcept nogil:
@@ -1867,23 +1844,23 @@ cdef void arith_ac_refine(Encoder* e, const int16_t* blk, int comp) noexcept nog
     while k <= end:
         st = &s.ac_stats[table][3 * (k - 1)]
         if k > previous_end:
-            arith_decide(e, st, 0)
+            arith_encode(e, st, 0)
         while True:
             value = blk[ZZ[k]]
             v = (value if value >= 0 else -value) >> e.al
             if v:
                 if v >> 1:  # already nonzero: its next bit
-                    arith_decide(e, st + 2, v & 1)
+                    arith_encode(e, st + 2, v & 1)
                 else:
-                    arith_decide(e, st + 1, 1)
-                    arith_decide(e, &s.fixed, 1 if value < 0 else 0)
+                    arith_encode(e, st + 1, 1)
+                    arith_encode(e, &s.fixed, 1 if value < 0 else 0)
                 break
-            arith_decide(e, st + 1, 0)
+            arith_encode(e, st + 1, 0)
             st += 3
             k += 1
         k += 1
     if k <= e.se:
-        arith_decide(e, &s.ac_stats[table][3 * (k - 1)], 1)
+        arith_encode(e, &s.ac_stats[table][3 * (k - 1)], 1)
 
 
 cdef void arith_block(Encoder* e, const int16_t* blk, int comp) noexcept nogil:
@@ -1893,7 +1870,7 @@ cdef void arith_block(Encoder* e, const int16_t* blk, int comp) noexcept nogil:
     elif e.kind == DC_FIRST:
         arith_dc(e, blk[0] >> e.al, comp)
     elif e.kind == DC_REFINE:
-        arith_decide(e, &e.arith.fixed, (blk[0] >> e.al) & 1)
+        arith_encode(e, &e.arith.fixed, (blk[0] >> e.al) & 1)
     elif e.kind == AC_FIRST:
         arith_ac_first(e, blk, comp, e.ss, e.se, e.al)
     else:
@@ -1950,8 +1927,6 @@ cdef int ensure_room(Encoder* e) noexcept nogil:
     cdef uint8_t* grown
     if e.counting:
         return 0
-    if e.recording:
-        return ensure_decision_room(e, MAX_BLOCK_DECISIONS * e.nslots + 1)
     length = e.b.out - e.buf
     if e.coding == ARITHMETIC:
         want = ARITH_BLOCK_ROOM * e.nslots + e.arith.pending_zeros + 2 * e.arith.stacked_ff
@@ -1971,55 +1946,27 @@ cdef int ensure_room(Encoder* e) noexcept nogil:
     return 0
 
 
-cdef int ensure_decision_room(Encoder* e, Py_ssize_t more) noexcept nogil:
-    """Room for `more` recorded decisions; -1 when memory runs out."""
-    cdef Py_ssize_t want = e.decision_count + more
-    cdef uint16_t* grown
-    if want <= e.decision_capacity:
-        return 0
-    if want < 2 * e.decision_capacity:
-        want = 2 * e.decision_capacity
-    grown = <uint16_t*>realloc(e.decisions, want * sizeof(uint16_t))
-    if grown == NULL:
-        return -1
-    e.decisions = grown
-    e.decision_capacity = want
-    return 0
-
-
-cdef inline void restart(Encoder* e) noexcept nogil:
-    """End the interval, write RSTn (or record that it goes here), start the next."""
-    if e.recording:
-        e.decisions[e.decision_count] = RESTART_DECISION
-        e.decision_count += 1
-    else:
-        end_interval(e)
-        if not e.counting:
-            e.b.out[0] = 0xFF
-            e.b.out[1] = RST0 + e.next_restart
-            e.b.out += 2
-    e.next_restart = (e.next_restart + 1) & 7
-    start_interval(e)
-
-
-cdef int run_scan_rows(Encoder* e, Layout* lay, int mcus_wide, int row_start, int row_end,
-                       int restart_interval) noexcept nogil:
-    """Code (or count, or record) MCU rows row_start..row_end - 1 of a scan,
-    row 0 starting it and restarts every `restart_interval` MCUs; -1 when
-    memory runs out, else 0 (a coder's failure is left in e.fail)."""
-    cdef int mrow, mcol, slot, comp
+cdef int run_scan(Encoder* e, Layout* lay, int mcus_wide, int mcus_high,
+                  int restart_interval) noexcept nogil:
+    """Code every MCU of the scan; -1 when memory runs out, else 0 (a coder's
+    failure is left in e.fail)."""
+    cdef int mrow, mcol, slot, comp, in_interval = 0, next_restart = 0
     cdef int16_t* blk
-    if row_start == 0:
-        start_interval(e)
-        e.in_interval = e.next_restart = 0
-    for mrow in range(row_start, row_end):
+    start_interval(e)
+    for mrow in range(mcus_high):
         for mcol in range(mcus_wide):
             if ensure_room(e) < 0:
                 return -1
-            if restart_interval and e.in_interval == restart_interval:
-                restart(e)
-                e.in_interval = 0
-            e.in_interval += 1
+            if restart_interval and in_interval == restart_interval:
+                end_interval(e)
+                if not e.counting:
+                    e.b.out[0] = 0xFF
+                    e.b.out[1] = RST0 + next_restart
+                    e.b.out += 2
+                next_restart = (next_restart + 1) & 7
+                start_interval(e)
+                in_interval = 0
+            in_interval += 1
             for slot in range(lay.nslots):
                 blk = block_at(lay, slot, mrow, mcol)
                 comp = lay.comp[slot]
@@ -2037,58 +1984,9 @@ cdef int run_scan_rows(Encoder* e, Layout* lay, int mcus_wide, int row_start, in
                     huffman_ac_refine(e, blk)
                 if e.fail.kind:
                     return 0
-    return 0
-
-
-cdef int run_scan(Encoder* e, Layout* lay, int mcus_wide, int mcus_high,
-                  int restart_interval) noexcept nogil:
-    """Code every MCU of the scan and end it; -1 when memory runs out, else 0."""
-    if run_scan_rows(e, lay, mcus_wide, 0, mcus_high, restart_interval) < 0:
-        return -1
-    if e.fail.kind:
-        return 0
     if ensure_room(e) < 0:
         return -1
     end_interval(e)
-    return 0
-
-
-cdef int code_decisions(Encoder* e, const uint16_t* decisions, Py_ssize_t count) noexcept nogil:
-    """Code decisions another encoder recorded; -1 when memory runs out."""
-    cdef Py_ssize_t i, length = e.b.out - e.buf, want
-    cdef uint16_t* bins = &e.arith.dc_stats[0][0]
-    cdef uint16_t d
-    cdef uint8_t* grown
-    # at most 4 bytes a decision, stuffed, and what is held back
-    want = length + 4 * count + e.arith.pending_zeros + 2 * e.arith.stacked_ff + 1024
-    if want > e.capacity:
-        grown = <uint8_t*>realloc(e.buf, want)
-        if grown == NULL:
-            return -1
-        e.buf = grown
-        e.capacity = want
-        e.b.out = grown + length
-    for i in range(count):
-        d = decisions[i]
-        if d == RESTART_DECISION:
-            arith_finish(e)
-            e.b.out[0] = 0xFF
-            e.b.out[1] = RST0 + e.next_restart
-            e.b.out += 2
-            e.next_restart = (e.next_restart + 1) & 7
-            start_interval(e)
-            # the interval's end released what was held back: room for it again
-            length = e.b.out - e.buf
-            if length + 4 * (count - i) + 1024 > e.capacity:
-                want = length + 4 * (count - i) + 1024
-                grown = <uint8_t*>realloc(e.buf, want)
-                if grown == NULL:
-                    return -1
-                e.buf = grown
-                e.capacity = want
-                e.b.out = grown + length
-        else:
-            arith_encode(e, bins + (d & 0x7FFF), d >> 15)
     return 0
 
 
@@ -2197,129 +2095,32 @@ def encode_scan(tuple arrays, const int32_t[:, ::1] slots, int mcus_wide, int mc
 def encode_arithmetic_scan(tuple arrays, const int32_t[:, ::1] slots, int mcus_wide,
                            int mcus_high, int restart_interval, int kind, int ss, int se,
                            int ah, int al, const int32_t[::1] dc_ids, const int32_t[::1] ac_ids,
-                           const int32_t[::1] conditioning, int max_category,
-                           bint pipelined=False):
+                           const int32_t[::1] conditioning, int max_category):
     """Arithmetic-code one scan of any kind (T.81 Annex D, F.1.4, G.1.3) as
     libjpeg's jcarith.c does.  dc_ids/ac_ids give each scan component's
     statistics tables (0..3); `conditioning` the DAC values in force: DC L for
-    tables 0-3, DC U for 0-3, AC Kx for 0-3.  Returns the entropy-coded bytes.
-
-    With `pipelined`, a second thread walks the blocks and records each binary
-    decision (which statistics bin, which bit; they depend on the data alone)
-    while this one codes them: the coder, inherently serial, is most of the
-    work, and the walk then costs no time of its own."""
+    tables 0-3, DC U for 0-3, AC Kx for 0-3.  Returns the entropy-coded bytes."""
     cdef Layout lay
     cdef Encoder* e = new_encoder(arrays, slots, &lay, ARITHMETIC, kind, ss, se, ah, al)
-    cdef Encoder* walker = NULL
-    cdef int status
+    cdef int i, status
     try:
-        _set_arithmetic_tables(e, len(arrays), dc_ids, ac_ids, conditioning, max_category)
-        if not pipelined or mcus_high < 2:
-            with nogil:
-                status = run_scan(e, &lay, mcus_wide, mcus_high, restart_interval)
-            return finish_encoder(e, status)
-        walker = new_encoder(arrays, slots, &lay, ARITHMETIC, kind, ss, se, ah, al)
-        _set_arithmetic_tables(walker, len(arrays), dc_ids, ac_ids, conditioning, max_category)
-        walker.recording = True
-        start_interval(e)
-        status = _code_while_walking(e, walker, &lay, mcus_wide, mcus_high, restart_interval)
-        if status == 0 and not walker.fail.kind:
-            with nogil:
-                status = ensure_room(e)
-                if status == 0:
-                    end_interval(e)
-        if walker.fail.kind:
-            return finish_encoder(walker, status)
+        e.max_category = max_category
+        if dc_ids.shape[0] < len(arrays) or ac_ids.shape[0] < len(arrays):
+            raise ValueError("every scan component needs its table ids")
+        for i in range(4):
+            e.arith.dc_table[i] = dc_ids[i] if i < dc_ids.shape[0] else 0
+            e.arith.ac_table[i] = ac_ids[i] if i < ac_ids.shape[0] else 0
+            if not (0 <= e.arith.dc_table[i] < 4 and 0 <= e.arith.ac_table[i] < 4):
+                raise ValueError("arithmetic coding table ids must be 0..3")
+            e.arith.dc_l[i] = conditioning[i]
+            e.arith.dc_u[i] = conditioning[4 + i]
+            e.arith.ac_k[i] = conditioning[8 + i]
+        e.arith.fixed = FIXED_STATE
+        with nogil:
+            status = run_scan(e, &lay, mcus_wide, mcus_high, restart_interval)
         return finish_encoder(e, status)
     finally:
         free_encoder(e)
-        if walker != NULL:
-            free_encoder(walker)
-
-
-cdef void _set_arithmetic_tables(Encoder* e, Py_ssize_t components, const int32_t[::1] dc_ids,
-                                 const int32_t[::1] ac_ids, const int32_t[::1] conditioning,
-                                 int max_category) except *:
-    cdef int i
-    e.max_category = max_category
-    if dc_ids.shape[0] < components or ac_ids.shape[0] < components:
-        raise ValueError("every scan component needs its table ids")
-    for i in range(4):
-        e.arith.dc_table[i] = dc_ids[i] if i < dc_ids.shape[0] else 0
-        e.arith.ac_table[i] = ac_ids[i] if i < ac_ids.shape[0] else 0
-        if not (0 <= e.arith.dc_table[i] < 4 and 0 <= e.arith.ac_table[i] < 4):
-            raise ValueError("arithmetic coding table ids must be 0..3")
-        e.arith.dc_l[i] = conditioning[i]
-        e.arith.dc_u[i] = conditioning[4 + i]
-        e.arith.ac_k[i] = conditioning[8 + i]
-    e.arith.fixed = FIXED_STATE
-
-
-cdef class _Decisions:
-    """A chunk of recorded decisions, handed from the walking thread to the coder."""
-    cdef uint16_t* data
-    cdef Py_ssize_t count
-
-    def __dealloc__(self):
-        free(self.data)
-
-
-cdef int _code_while_walking(Encoder* e, Encoder* walker, Layout* lay, int mcus_wide,
-                             int mcus_high, int restart_interval) except -2:
-    """The walker records chunks of MCU rows on a thread; e codes each chunk as
-    it comes.  Returns 0, or -1 when memory ran out."""
-    import queue
-    import threading
-
-    chunks = queue.Queue(maxsize=4)
-    # about 8192 blocks a chunk: big enough that handing over costs nothing
-    cdef int rows = max(1, 8192 // max(1, mcus_wide * lay.nslots))
-    cdef int status = 0
-    cdef _Decisions chunk
-
-    stopped = threading.Event()
-
-    def walk():
-        cdef int row, result = 0
-        cdef _Decisions made
-        try:
-            for row in range(0, mcus_high, rows):
-                if stopped.is_set():
-                    break
-                with nogil:
-                    result = run_scan_rows(walker, lay, mcus_wide, row, min(row + rows, mcus_high),
-                                           restart_interval)
-                made = _Decisions()
-                made.data, made.count = walker.decisions, walker.decision_count
-                walker.decisions, walker.decision_count, walker.decision_capacity = NULL, 0, 0
-                chunks.put(made)
-                if result < 0 or walker.fail.kind:
-                    break
-        finally:
-            chunks.put(-1 if result < 0 else 0)  # the end, and whether memory ran out
-
-    thread = threading.Thread(target=walk, name="jpegsurgeon-arithmetic-walk", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = chunks.get()
-            if isinstance(item, int):
-                status = item if status == 0 else status
-                break
-            chunk = item
-            if status == 0 and not walker.fail.kind:
-                with nogil:
-                    status = code_decisions(e, chunk.data, chunk.count)
-    finally:
-        # interrupted or not, let the walker finish: it may be waiting to hand over
-        stopped.set()
-        while thread.is_alive():
-            try:
-                chunks.get(timeout=0.05)
-            except queue.Empty:
-                pass
-        thread.join()
-    return status
 
 
 # ------------------------------------------------- the bit layer, for tests

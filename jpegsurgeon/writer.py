@@ -203,13 +203,11 @@ def write_strict(image: JpegImage, layout: Layout = DEFAULT_LAYOUT, copy: str = 
         _sof_segment(image, quant_ids, progressive, layout.arithmetic),
     ]
     # Scans are independent (each has its own tables) and the coder releases
-    # the GIL, so a layout of several scans is coded on several cores; a lone
-    # arithmetic scan is coded on two, one walking the blocks for the other.
+    # the GIL, so a layout of several scans is coded on several cores.
     workers = min(len(scans), os.cpu_count() or 1)
-    pipelined = len(scans) == 1 and (os.cpu_count() or 1) > 1
 
     def coded(spec: ScanSpec) -> tuple[bytes, int, bytes, bytes]:
-        return _code_scan(image, layout, spec, progressive, table_ids, pipelined)
+        return _code_scan(image, layout, spec, progressive, table_ids)
 
     if workers > 1:
         with ThreadPoolExecutor(workers) as pool:
@@ -228,12 +226,7 @@ def write_strict(image: JpegImage, layout: Layout = DEFAULT_LAYOUT, copy: str = 
 
 
 def _code_scan(
-    image: JpegImage,
-    layout: Layout,
-    spec: ScanSpec,
-    progressive: bool,
-    table_ids: list[int],
-    pipelined: bool = False,
+    image: JpegImage, layout: Layout, spec: ScanSpec, progressive: bool, table_ids: list[int]
 ) -> tuple[bytes, int, bytes, bytes]:
     """One scan: its table segment (DHT or DAC), restart interval, SOS and data."""
     components = image.frame.components
@@ -250,7 +243,7 @@ def _code_scan(
             _entropy.encode_arithmetic_scan, arrays, slots, mcus_wide, mcus_high, interval,
             kind, spec.ss, spec.se, spec.ah, spec.al, np.array(dc_ids, np.int32),
             np.array(ac_ids, np.int32), np.array(_DEFAULT_CONDITIONING, np.int32),
-            _MAX_AC_CATEGORY[8], pipelined,
+            _MAX_AC_CATEGORY[8],
         )  # fmt: skip
     else:
         scan_args = (arrays, slots, mcus_wide, mcus_high, interval, kind,
