@@ -54,9 +54,9 @@ def test_forge_against_every_codec_replays_and_scores(tmp_path):
     # JPEG XL, the hardest of the three, still stores it for more than it takes
     assert report["smallest_ratio"] == min(report["ratios"][n] for n in ("lepton", "jxl")) > 1.7
     replayed = tmp_path / "replayed.jpg"
-    again = subprocess.run([sys.executable, "-m", "jpegsurgeon", "transform", str(out), str(replayed),
-                            "--pipeline", str(tmp_path / "all.toml"), "--seed", "2",
-                            "--no-verify"], capture_output=True)  # fmt: skip
+    again = subprocess.run([sys.executable, "-m", "jpegsurgeon", "transform", str(out),
+                            str(replayed), "--pipeline", str(tmp_path / "all.toml"), "--seed",
+                            "2", "--no-verify"], capture_output=True)  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert replayed.read_bytes() == data
 
