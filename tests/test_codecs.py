@@ -17,6 +17,7 @@ def _fake(deterministic: bool) -> Codec:
     """A codec named lepton (so that the repeat compressions may run in a
     forked child) whose compression changes from call to call unless
     `deterministic`."""
+
     def compress(data: bytes) -> bytes:
         return b"packed" + (b"" if deterministic else os.urandom(8))
 
