@@ -353,7 +353,6 @@ def transform(
     directories: every JPEG under IN (by content) gets the same pipeline, and
     OUT mirrors IN's relative names.
     """
-    from .codecs import summary_line
     from .errors import JpegError
     from .fileio import read_input, same_file, write_atomic
     from .passes import parse_spec
@@ -422,8 +421,11 @@ def transform(
         state += ", the input kept: it was smaller" if smaller else ""
         click.echo(f"{output_path}: {len(data)} bytes ({report['mode']}{state}), from "
                    f"{report['input_bytes']} bytes", err=to_stderr)  # fmt: skip
-        for codec in report["codecs"].values():
-            click.echo(summary_line(codec), err=to_stderr)
+        if report["codecs"]:  # the codecs module is imported only when one ran
+            from .codecs import summary_line
+
+            for codec in report["codecs"].values():
+                click.echo(summary_line(codec), err=to_stderr)
     if failed:
         kept = "kept as asked" if keep_rejected else "not written"
         reasons = "; ".join(f"{name} {error}" for name, error in failed)

@@ -17,7 +17,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .codecs import resolve_codecs, round_trips
 from .errors import JpegError
 from .limits import DEFAULT_LIMITS, Limits
 from .model import JpegImage
@@ -129,7 +128,11 @@ def transform(
     if preserve and (layout != Layout() or copy != "none"):
         raise JpegError("preserve mode keeps the file's own layout and segments")
     calls = pass_calls(passes)
-    chosen = resolve_codecs(codecs, lepton_cpp=lepton_cpp) if verify else []
+    chosen = []
+    if verify:  # the codecs module costs imports a run without them need not pay
+        from .codecs import resolve_codecs
+
+        chosen = resolve_codecs(codecs, lepton_cpp=lepton_cpp)
     name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "<bytes>"
     if isinstance(source, JpegImage):
         image, name = source, "<image>"
@@ -149,7 +152,11 @@ def transform(
         data = write_preserved(image) if preserve else write_strict(image, layout, copy)
     except JpegError as error:
         raise (error if error.source else error.located(name)) from None
-    results = round_trips(data, chosen, cycles, limits.max_lepton_bytes) if chosen else {}
+    results = {}
+    if chosen:
+        from .codecs import round_trips
+
+        results = round_trips(data, chosen, cycles, limits.max_lepton_bytes)
     report = {
         "input": name,
         "mode": "preserve" if preserve else "strict",

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -210,6 +209,8 @@ def write_strict(image: JpegImage, layout: Layout = DEFAULT_LAYOUT, copy: str = 
         return _code_scan(image, layout, spec, progressive, table_ids)
 
     if workers > 1:
+        from concurrent.futures import ThreadPoolExecutor  # 5 ms to import: when needed
+
         with ThreadPoolExecutor(workers) as pool:
             coded_scans = list(pool.map(coded, scans))
     else:

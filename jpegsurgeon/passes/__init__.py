@@ -484,8 +484,10 @@ def run_pipeline(
     and an error a pass raises names the pass."""
     if seed is not None and seed < 0:
         raise JpegError(f"seed {seed}: expected a non-negative integer")
+    reports: list[dict[str, Any]] = []
+    if not calls:  # numpy.random costs an import (10 ms) a pass-less run need not pay
+        return image, reports
     sequence = np.random.SeedSequence(seed)
-    reports = []
     for call, child in zip(calls, sequence.spawn(len(calls))):
         name = call.info.name
         function = call.info.function
