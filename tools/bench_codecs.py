@@ -19,6 +19,10 @@ and androidprogressive.jpg next to the repository; ``--input`` replaces them)::
                     file a codec refuses is skipped with its reason; the
                     decompressed bytes must equal the JPEG (else ERROR).  Each
                     codec's total over the files it accepts closes its rows.
+                    The note gives the median CPU time of a call (every
+                    thread of this process and the children it waited for):
+                    above the wall time when the codec runs threads, which is
+                    what bounds running several of them side by side.
     2. round trip   the verified round trip with every codec installed,
                     ``round_trips(data, resolve_codecs(["all"]), cycles=3)``,
                     against ``round_trip(data, "lepton", 3)`` alone: the cost of
@@ -47,9 +51,10 @@ when it was named with ``--codec``).
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -100,6 +105,18 @@ class Timing:
     decompress: float = 0.0
     compressed_bytes: int = 0
     refused: str = ""  # the codec's reason for refusing the file
+    compress_cpu: float = 0.0  # median CPU seconds, this process's threads and children
+    decompress_cpu: float = 0.0
+
+
+def timed_with_cpu(func: Callable[[], object]) -> tuple[float, float]:
+    """Wall and CPU seconds of one call: CPU of every thread of this process
+    and of the children it waited for (the C++ Lepton is one)."""
+    before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = kit.timed(func)
+    after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = sum(a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime for a, b in zip(after, before))
+    return wall, cpu
 
 
 # --- measurements -----------------------------------------------------------
@@ -113,13 +130,15 @@ def measure(codec: Codec, photo: Photo, repeat: int) -> Timing:
         return Timing(refused=f"refused: {kit.first_line(error)}")
     if codec.decompress(packed) != photo.data:
         raise kit.MeasurementError("decompressed bytes differ from the JPEG")
-    compress = statistics.median(
-        kit.timed(partial(codec.compress, photo.data)) for _ in range(repeat)
+    compress = [timed_with_cpu(partial(codec.compress, photo.data)) for _ in range(repeat)]
+    decompress = [timed_with_cpu(partial(codec.decompress, packed)) for _ in range(repeat)]
+    return Timing(
+        statistics.median(wall for wall, _ in compress),
+        statistics.median(wall for wall, _ in decompress),
+        len(packed),
+        compress_cpu=statistics.median(cpu for _, cpu in compress),
+        decompress_cpu=statistics.median(cpu for _, cpu in decompress),
     )
-    decompress = statistics.median(
-        kit.timed(partial(codec.decompress, packed)) for _ in range(repeat)
-    )
-    return Timing(compress, decompress, len(packed))
 
 
 def files(count: int) -> str:
@@ -181,8 +200,10 @@ def add_direction(
         reference = timings.get((REFERENCE, photo.name))
         row = Row(name, direction, photo.name, rate(len(photo.data), seconds(timing)),
                   kit.ms(seconds(timing)))  # fmt: skip
+        cpu = timing.compress_cpu if direction == "compress" else timing.decompress_cpu
+        row.note = f"CPU {kit.ms(cpu)}"  # above the wall time: the codec runs threads
         if direction == "compress":
-            row.note = f"{timing.compressed_bytes / len(photo.data):.4f} of the JPEG's size"
+            row.note += f"; {timing.compressed_bytes / len(photo.data):.4f} of the JPEG's size"
         if name != REFERENCE and reference is not None and not reference.refused:
             row.reference = f"{REFERENCE} {kit.ms(seconds(reference))}"
             row.ratio = f"{seconds(timing) / seconds(reference):.2f}"
