@@ -2,7 +2,7 @@
 
 The Lepton-DC design (search.py) makes both Leptons pay for DC predictions
 that miss, but JPEG XL predicts DC its own way and stores that design for
-0.6-0.8 of its size.  What costs all three is the AC coding itself: JPEG's
+about 0.8 of its size.  What costs all three is the AC coding itself: JPEG's
 Huffman symbols code each zero run with the size of the coefficient after
 it, while Lepton and JPEG XL code position by position (forge-chains).
 
@@ -48,10 +48,9 @@ class ChainDesign:
     width: int = 1560
 
     def calls(self, height: int) -> list[PassCall]:
+        canvas = {"width": self.width, "height": height, "sampling": "444"}
         return [
-            resolve(
-                "forge-synthesize", {"width": self.width, "height": height, "sampling": "444"}
-            ),  # fmt: skip
+            resolve("forge-synthesize", canvas),
             resolve("forge-chains", {"symbols": format_symbols(self.symbols), "stop": self.stop}),
         ]
 
