@@ -715,7 +715,8 @@ def forge(
     click.echo(
         f"{output_path}: {result.width}x{result.height}, {result.jpeg_bytes} bytes, Lepton "
         f"{result.lepton_bytes} bytes, ratio {result.ratio:.4f}{cpp}{others}{smallest} "
-        f"(seed {result.seed}, {result.trials} trials, {result.seconds:.1f} s)",
+        f"(seed {result.seed}, {result.trials} trial{'s' if result.trials != 1 else ''}, "
+        f"{result.seconds:.1f} s)",
         err=to_stderr,
     )
     if result.cut_short:
