@@ -46,12 +46,16 @@ class ChainDesign:
     symbols: Symbols
     stop: float = 0.0
     width: int = 1560
+    draw: int = 0  # which random draw of the mixture (the pass's `draw`)
 
     def calls(self, height: int) -> list[PassCall]:
         canvas = {"width": self.width, "height": height, "sampling": "444"}
         return [
             resolve("forge-synthesize", canvas),
-            resolve("forge-chains", {"symbols": format_symbols(self.symbols), "stop": self.stop}),
+            resolve(
+                "forge-chains",
+                {"symbols": format_symbols(self.symbols), "stop": self.stop, "draw": self.draw},
+            ),
         ]
 
     def normalized(self) -> ChainDesign:
@@ -99,6 +103,7 @@ class ChainDesign:
             "symbols": format_symbols(self.symbols),
             "stop": self.stop,
             "width": self.width,
+            "draw": self.draw,
         }
 
 
@@ -170,9 +175,12 @@ def search_chains(
     deadline: float | None,
     start: ChainDesign = DEFAULT_CHAINS,
 ) -> tuple[ChainTrial, int, bool]:
-    """(1+1) evolution of the mixture on the smallest ratio over `codecs`,
-    every trial at full size with the run's seed.  Returns the best trial,
-    the trials run and whether the time guard cut the search short."""
+    """(1+1) evolution on the smallest ratio over `codecs`, every trial at full
+    size with the run's seed: trials alternate between a mutation of the best
+    mixture (kept when it wins by a margin) and another random draw of it
+    (kept when it scores higher at all: it is the same design, and the file
+    is what counts).  Returns the best trial, the trials run and whether the
+    time guard cut the search short."""
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2,)))
     best = measure(start.normalized(), seed, floor, codecs)
     say(f"trial 1: {describe(best)}")
@@ -181,9 +189,13 @@ def search_chains(
         if deadline is not None and time.monotonic() > deadline:
             cut = True
             break
-        trial = measure(best.design.mutate(rng), seed, floor, codecs)
         count += 1
-        if trial.score > best.score + _MARGIN:
+        if count % 2:
+            candidate, margin = best.design.mutate(rng), _MARGIN
+        else:
+            candidate, margin = replace(best.design, draw=count), 0.0
+        trial = measure(candidate, seed, floor, codecs)
+        if trial.score > best.score + margin:
             best = trial
             say(f"trial {count}: {describe(trial)}")
     if best.score <= 0:
@@ -193,5 +205,6 @@ def search_chains(
 
 def describe(trial: ChainTrial) -> str:
     ratios = ", ".join(f"{name} {ratio:.4f}" for name, ratio in trial.ratios.items())
-    return (f"smallest ratio {trial.score:.4f} ({ratios}) with "
-            f"{format_symbols(trial.design.symbols)}, stop {trial.design.stop:g}")  # fmt: skip
+    design = trial.design
+    mixture = f"{format_symbols(design.symbols)}, stop {design.stop:g}, draw {design.draw}"
+    return f"smallest ratio {trial.score:.4f} ({ratios}) with {mixture}"

@@ -80,6 +80,7 @@ def forge_chains(
     *,
     symbols: str = "0/1:0.65,11/2:0.25,6/3:0.1",
     stop: float = 0.03,
+    draw: int = 0,
     components: str = "all",
 ) -> tuple[JpegImage, dict]:
     """Fill every block's AC with a chain of (run, size) symbols; DC becomes 0.
@@ -95,11 +96,16 @@ def forge_chains(
     Args:
         symbols: the mixture, run/size:weight comma-separated (weights relative)
         stop: the chance, after each symbol, that the block ends there (0..1)
+        draw: which random draw of the same mixture (0: the pipeline's own)
         components: all, luma, chroma, or indexes such as 0,2
     """
     mixture = parse_symbols(symbols)
     if not 0 <= stop < 1:
         raise JpegError(f"forge-chains stop={stop}: expected a probability in 0..1 (1 excluded)")
+    if draw < 0:
+        raise JpegError(f"forge-chains draw={draw}: expected 0 or more")
+    if draw:  # another draw, as reproducible from the seed as the first
+        rng = np.random.default_rng([int(rng.integers(2**63)), draw])
     arrays = {}
     nonzero = blocks = 0
     for index in select_components(image, components):
