@@ -37,6 +37,9 @@ Symbols = tuple[tuple[int, int, float], ...]
 # of one block row (a few kilobytes at 1500 pixels wide), so less would miss.
 FLOOR_MARGIN = 600
 _MARGIN = 0.002  # a mutation must win by this much (trials differ by noise too)
+# Trials a run makes by default: each builds and steers a full-size file
+# (about 15 s), and the default design rarely loses to a mutation.
+DEFAULT_BUDGET = 2
 
 
 @dataclass(frozen=True)

@@ -383,7 +383,7 @@ def _forge_lepton_dc(
 def forge(
     source: JpegImage | None,
     seed: int,
-    budget: int = DEFAULT_BUDGET,
+    budget: int | None = None,
     size_window: tuple[int, int] = BYTE_WINDOW,
     progress: Progress | None = None,
     time_limit: float | None = None,
@@ -412,7 +412,7 @@ def forge(
     low, high = size_window
     if not 0 < low <= high:
         raise JpegError(f"forge: size window {low}..{high} is empty")
-    if budget < 1:
+    if budget is not None and budget < 1:
         raise JpegError(f"forge: budget {budget}: expected at least 1 trial")
     if not MIN_SIDE <= side <= MAX_SIDE:
         raise JpegError(f"forge: side {side}: expected {MIN_SIDE}..{MAX_SIDE}")
@@ -421,6 +421,7 @@ def forge(
     notes: list[str] = []
     deadline = None if time_limit is None else started + time_limit
     if any(codec.name == "jxl" for codec in chosen):
+        budget = chains.DEFAULT_BUDGET if budget is None else budget
         if source is not None:
             raise JpegError(
                 "forge --from: against JPEG XL the forge synthesizes every coefficient, "
@@ -436,6 +437,7 @@ def forge(
                          "trials")  # fmt: skip
         say(notes[-1])
     else:
+        budget = DEFAULT_BUDGET if budget is None else budget
         design, calls, image, data, count, cut = _forge_lepton_dc(
             source, seed, budget, (low, high), say, deadline, start, side, notes, time_limit
         )
