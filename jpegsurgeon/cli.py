@@ -634,6 +634,14 @@ def verify(
     "to maximise the smallest ratio over several.  Every target also checks the output.  "
     "[default: lepton]",
 )
+@click.option(
+    "--codec",
+    "codecs",
+    multiple=True,
+    type=click.Choice(["lepton", "lepton-cpp", "jxl", "all"]),
+    help="A further recompressor whose round trip checks the output and whose ratio is "
+    "reported, without the forge aiming at it; repeatable.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON report.")
 @_limit_options
 @_reports_errors
@@ -646,6 +654,7 @@ def forge(
     time_limit: float | None,
     lepton_cpp: str | None,
     targets: tuple[str, ...],
+    codecs: tuple[str, ...],
     as_json: bool,
     limits: Limits,
 ) -> None:
@@ -684,7 +693,7 @@ def forge(
     show = None if as_json else (lambda line: click.echo(line, err=True))
     result = run_forge(source, seed, budget=budget, size_window=(low, high), progress=show,
                        time_limit=time_limit, lepton_cpp=lepton_cpp,
-                       targets=targets or ("lepton",))  # fmt: skip
+                       targets=targets or ("lepton",), checks=codecs)  # fmt: skip
     if recipe_path is None:  # OUT is stdout: the JPEG there, the report (and pipeline) on stderr
         sys.stdout.buffer.write(result.data)
         sys.stdout.buffer.flush()

@@ -305,3 +305,12 @@ def test_default_forge_at_full_size_beats_2_78_on_both_leptons() -> None:
     assert result.ratio >= 2.78
     if binary is not None:
         assert result.lepton_cpp_ratio is not None and result.lepton_cpp_ratio >= 2.78
+
+
+def test_a_checking_codec_is_reported_but_not_aimed_at() -> None:
+    pytest.importorskip("imagecodecs")
+    result = forge(None, seed=4, budget=1, side=512, size_window=(8_500, 11_000),
+                   checks=["jxl"])  # fmt: skip
+    assert result.targets == ["lepton"] and result.design.as_dict()["family"] == "lepton-dc"
+    assert set(result.ratios) >= {"lepton", "jxl"} and result.ratios["jxl"] > 0
+    assert result.smallest_ratio == result.ratios["lepton"]  # only the target counts

@@ -391,13 +391,15 @@ def forge(
     lepton_cpp: str | None = None,
     side: int = MAX_SIDE,
     targets: Sequence[str] = ("lepton",),
+    checks: Sequence[str] = (),
 ) -> ForgeResult:
     """Search designs, build the best at full size just above the window's
     floor, and audit it (lepton-challenge, 3 Lepton cycles, and the C++
     Lepton's round trip when one is found, and every target's).
 
     `targets` are the codecs whose smallest ratio the forge maximises
-    (lepton, lepton-cpp, jxl, or all: every one installed).  Against the
+    (lepton, lepton-cpp, jxl, or all: every one installed); `checks` are
+    further codecs that only check the output and report their ratios.  Against the
     Leptons alone the Lepton-DC design is searched on trial images; with
     JPEG XL among them, symbol chains (chains.py) at full size.  `budget`
     counts trials; `time_limit` (seconds), when given, may end the search
@@ -418,6 +420,7 @@ def forge(
         raise JpegError(f"forge: side {side}: expected {MIN_SIDE}..{MAX_SIDE}")
     cpp = lepton_cpp_binary(lepton_cpp)
     chosen = resolve_codecs(targets, lepton_cpp=cpp)
+    checking = resolve_codecs(checks, lepton_cpp=cpp) if checks else []  # before the search
     notes: list[str] = []
     deadline = None if time_limit is None else started + time_limit
     if any(codec.name == "jxl" for codec in chosen):
@@ -447,7 +450,7 @@ def forge(
     # 3. Audit, as `jpegsurgeon audit --profile lepton-challenge` would, with
     # both Leptons (when the C++ one is found) and every target.
     codecs = tuple(dict.fromkeys(["lepton", *(["lepton-cpp"] if cpp else []),
-                                  *(c.name for c in chosen)]))  # fmt: skip
+                                  *(c.name for c in [*chosen, *checking])]))  # fmt: skip
     say(f"audit: {len(data)} bytes, {', '.join(codecs)}, 3 cycles")
     profile = PROFILES["lepton-challenge"]
     if (low, high) != BYTE_WINDOW:  # the challenge's rules, with the window asked for
