@@ -666,8 +666,10 @@ def forge(
     per run of blocks, edge coefficients chosen block by block so that
     Lepton's DC predictions miss as expensively as possible.  With JPEG XL
     among the targets: blocks made of chains of (run, size) symbols, which
-    JPEG codes together and the recompressors position by position; the
-    mixture is searched at full size on the smallest ratio over the targets.
+    JPEG codes together and the recompressors position by position, each
+    block's pairs then reordered (the same JPEG bytes' worth) to cost JPEG XL
+    most; the mixture is searched at full size on the smallest ratio over the
+    targets.
     OUT is written only if it passes the lepton-challenge audit (3 Lepton
     cycles) and every target's round trip, and, when the C++ Lepton is
     found, its round trip too.  The recipe is saved beside OUT with a .toml
