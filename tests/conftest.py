@@ -14,6 +14,13 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 FIXTURE_FILES = sorted(FIXTURES.glob("*.jpg"))
 CORPUS_FILES = sorted(CORPUS.glob("*.jpg")) if CORPUS.is_dir() else []
 
+# zigzag index -> (row, column), from T.81 figure A.6, for tests that walk
+# blocks independently of the code under test
+ZIGZAG_CELLS = [(0, 0)]
+for _diagonal in range(1, 15):
+    _cells = [(i, _diagonal - i) for i in range(_diagonal + 1) if i < 8 and _diagonal - i < 8]
+    ZIGZAG_CELLS += _cells if _diagonal % 2 else _cells[::-1]
+
 # What the corpus README says of its files: jpeglib's libjpeg reads neither
 # arithmetic coding (ours does; jpegtran's transcoding is the oracle there)
 # nor 12-bit samples.

@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import ZIGZAG_CELLS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jpegsurgeon.errors import JpegError
 from jpegsurgeon.passes.forge_chains import chain_blocks, format_symbols, parse_symbols
 
-# zigzag index -> (row, column), written out from T.81 figure A.6 rather than
-# taken from the code under test
-_ZIGZAG = [(0, 0)]
-for diagonal in range(1, 15):
-    cells = [(i, diagonal - i) for i in range(diagonal + 1) if i < 8 and diagonal - i < 8]
-    _ZIGZAG += cells if diagonal % 2 else cells[::-1]
-
 
 def symbols_of(block: np.ndarray) -> list[tuple[int, int]]:
     """The (run, size) symbols JPEG codes for a block's AC, EOB left out."""
     symbols, run = [], 0
-    for row, column in _ZIGZAG[1:]:
+    for row, column in ZIGZAG_CELLS[1:]:
         value = int(block[row, column])
         if value == 0:
             run += 1

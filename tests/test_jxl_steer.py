@@ -7,6 +7,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from conftest import ZIGZAG_CELLS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from marker_walk import walk
@@ -17,17 +18,11 @@ from jpegsurgeon.model import blank_image
 from jpegsurgeon.passes import resolve, run_pipeline
 from jpegsurgeon.passes.jxl_steer import block_pairs, place
 
-# zigzag index -> (row, column), from T.81 figure A.6, not from the code under test
-_ZIGZAG = [(0, 0)]
-for diagonal in range(1, 15):
-    cells = [(i, diagonal - i) for i in range(diagonal + 1) if i < 8 and diagonal - i < 8]
-    _ZIGZAG += cells if diagonal % 2 else cells[::-1]
-
 
 def pairs_of(block: np.ndarray) -> tuple[Counter, bool]:
     """A block's (zero run, value) pairs as JPEG codes them, and whether it ends in EOB."""
     pairs, run, last = Counter(), 0, 0
-    for index, (row, column) in enumerate(_ZIGZAG[1:], start=1):
+    for index, (row, column) in enumerate(ZIGZAG_CELLS[1:], start=1):
         value = int(block[row, column])
         if value == 0:
             run += 1
