@@ -69,6 +69,12 @@ def main(argv: list[str] | None = None) -> None:
         context = getattr(error, "ctx", None)
         hint = f" (see: {context.command_path} --help)" if context is not None else ""
         _fail(" ".join(error.format_message().split()) + hint, 2)
+    finally:
+        # The work is done or given up: a signal from here on changes nothing.
+        # Ignored rather than left to Python's exit, which restores the default
+        # action and would let a late SIGTERM kill the process mid-exit.
+        for number in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(number, signal.SIG_IGN)
     sys.exit(status if isinstance(status, int) else 0)
 
 
