@@ -149,7 +149,8 @@ def _codec_options(command):
         default=None,
         metavar="PATH",
         help="The reference C++ Lepton binary for --codec lepton-cpp (default: "
-        "$JPEGSURGEON_LEPTON_CPP, else `lepton` on PATH).",
+        "$JPEGSURGEON_LEPTON_CPP, else `lepton` on PATH, else ~/.cache/lepton-cpp/lepton "
+        "as ../shared/tools/build-lepton-cpp.sh builds it).",
     )(command)
     return click.option(
         "--codec",

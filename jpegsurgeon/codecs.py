@@ -178,8 +178,15 @@ _LEPTON_CPP_EXITS = {
 }  # fmt: skip
 
 
+def built_lepton_cpp() -> str:
+    """Where ../shared/tools/build-lepton-cpp.sh leaves the binary it builds."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache, "lepton-cpp", "lepton")
+
+
 def lepton_cpp_path(explicit: str | None = None) -> str:
-    """The C++ Lepton binary: `explicit`, else $JPEGSURGEON_LEPTON_CPP, else `lepton` on PATH."""
+    """The C++ Lepton binary: `explicit`, else $JPEGSURGEON_LEPTON_CPP, else
+    `lepton` on PATH, else the one build-lepton-cpp.sh built."""
     for candidate, origin in ((explicit, "--lepton-cpp"), (os.environ.get(LEPTON_CPP_ENV),
                               f"${LEPTON_CPP_ENV}")):  # fmt: skip
         if candidate:
@@ -189,6 +196,9 @@ def lepton_cpp_path(explicit: str | None = None) -> str:
     found = shutil.which("lepton")
     if found:
         return found
+    built = built_lepton_cpp()
+    if os.path.isfile(built) and os.access(built, os.X_OK):
+        return built
     raise CodecUnavailable(
         "codec lepton-cpp: the C++ Lepton was not found; build it (dropbox/lepton, or "
         "../shared/tools/build-lepton-cpp.sh here) and pass --lepton-cpp PATH or set "

@@ -50,9 +50,21 @@ def test_real_lepton_verifies_and_rejects_with_a_reason():
 def test_missing_lepton_cpp_says_how_to_get_it(monkeypatch, tmp_path):
     monkeypatch.delenv(codecs.LEPTON_CPP_ENV, raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # no binary built there either
     with pytest.raises(CodecUnavailable, match="build-lepton-cpp.sh"):
         resolve_codecs(["lepton-cpp"])
     with pytest.raises(CodecUnavailable, match="no executable"):
         resolve_codecs(["lepton-cpp"], lepton_cpp=str(tmp_path / "nothing"))
     names = [c.name for c in resolve_codecs(["all"])]
     assert "lepton" in names and "lepton-cpp" not in names
+
+
+def test_the_built_lepton_cpp_is_found_where_the_build_script_leaves_it(monkeypatch, tmp_path):
+    monkeypatch.delenv(codecs.LEPTON_CPP_ENV, raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    built = tmp_path / "lepton-cpp" / "lepton"
+    built.parent.mkdir()
+    built.write_text("#!/bin/sh\nexit 1\n")
+    built.chmod(0o755)
+    assert codecs.lepton_cpp_path() == str(built)

@@ -9,11 +9,9 @@ the result says when it did.
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -59,9 +57,8 @@ class Trial:
 
 
 def lepton_cpp_binary(explicit: str | None = None) -> str | None:
-    """The reference C++ Lepton to check the output with, if there is one:
-    `explicit`, $JPEGSURGEON_LEPTON_CPP, `lepton` on PATH, or where
-    ../shared/tools/build-lepton-cpp.sh puts it."""
+    """The reference C++ Lepton to check the output with, if there is one
+    (codecs.lepton_cpp_path's search); a binary named explicitly must exist."""
     from ..codecs import CodecUnavailable, lepton_cpp_path
 
     try:
@@ -69,9 +66,7 @@ def lepton_cpp_binary(explicit: str | None = None) -> str | None:
     except CodecUnavailable:
         if explicit:
             raise
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    built = cache / "lepton-cpp" / "lepton"
-    return str(built) if os.access(built, os.X_OK) else None
+        return None
 
 
 def _blocks(image: JpegImage) -> int:
