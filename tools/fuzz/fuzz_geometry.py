@@ -37,7 +37,7 @@ import sys
 
 import atheris
 import numpy as np
-from harness import check_message, check_same_image, choices, import_package
+from harness import check_message, check_same_image, choices, import_package, read_or_refuse
 
 with atheris.instrument_imports(include=["jpegsurgeon"]):
     import_package()
@@ -210,10 +210,8 @@ def check_pass(before, after, call, spec: str, changes: dict) -> None:
 
 
 def test_one_input(data: bytes) -> None:
-    try:
-        image = jpegsurgeon.read(data)
-    except JpegError as error:
-        check_message(error)
+    image = read_or_refuse(data)
+    if image is None:
         return
     fdp = atheris.FuzzedDataProvider(choices(data))
     blocks = sum(c.coefficients.shape[0] * c.coefficients.shape[1] for c in image.components)

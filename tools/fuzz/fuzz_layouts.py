@@ -24,7 +24,7 @@ from __future__ import annotations
 import sys
 
 import atheris
-from harness import check_message, check_same_image, choices, import_package
+from harness import check_message, check_same_image, choices, import_package, read_or_refuse
 
 with atheris.instrument_imports(include=["jpegsurgeon"]):
     import_package()
@@ -123,10 +123,8 @@ def layout_for(fdp: atheris.FuzzedDataProvider, image) -> tuple[dict, list | Non
 
 
 def test_one_input(data: bytes) -> None:
-    try:
-        image = jpegsurgeon.read(data)
-    except JpegError as error:
-        check_message(error)
+    image = read_or_refuse(data)
+    if image is None:
         return
     fdp = atheris.FuzzedDataProvider(choices(data))
     options, scans = layout_for(fdp, image)

@@ -65,6 +65,19 @@ def check_message(error: Exception) -> None:
         raise AssertionError(f"error message is not one line: {text!r}")
 
 
+def read_or_refuse(data: bytes):
+    """The image the input holds, or None when the package refuses it with
+    its own error, which must be one line."""
+    import jpegsurgeon
+    from jpegsurgeon.errors import JpegError
+
+    try:
+        return jpegsurgeon.read(data)
+    except JpegError as error:
+        check_message(error)
+        return None
+
+
 def check_same_image(expected, written: bytes) -> None:
     """`written` must read back, intact, as `expected`'s frame and visible coefficients."""
     import numpy as np
