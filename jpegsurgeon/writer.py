@@ -234,10 +234,7 @@ def _code_scan(
     kind = _kind(spec, progressive)
     indexes = list(spec.components)
     slots, mcus_wide, mcus_high = scan_layout(image.frame, indexes)
-    # the coder reads plain C arrays; a pass may have left a strided view
-    arrays = tuple(
-        np.ascontiguousarray(components[i].coefficients, np.int16).reshape(-1, 64) for i in indexes
-    )
+    arrays = _scan_arrays(components, indexes)
     interval = layout.restart.interval(mcus_wide) if layout.restart else 0
     dc_ids = [table_ids[i] for i in indexes]
     ac_ids = list(dc_ids)
@@ -268,6 +265,14 @@ def _code_scan(
             else b""
         )
     return header, interval, _sos_segment(components, spec, kind, dc_ids, ac_ids), data
+
+
+def _scan_arrays(components: list[Component], indexes) -> tuple[np.ndarray, ...]:
+    """A scan's components' blocks as the coder reads them: plain C arrays of
+    int16 (a pass may have left a strided view), one row of 64 per block."""
+    return tuple(
+        np.ascontiguousarray(components[i].coefficients, np.int16).reshape(-1, 64) for i in indexes
+    )
 
 
 def _check_strict(image: JpegImage) -> None:
@@ -529,10 +534,7 @@ def _check_preservable(image: JpegImage) -> None:
 def _encode_scan_preserved(image: JpegImage, scan: Scan, max_category: int) -> bytes:
     frame = image.frame
     slots, mcus_wide, mcus_high = scan_layout(frame, scan.component_indexes)
-    arrays = tuple(
-        np.ascontiguousarray(frame.components[i].coefficients, np.int16).reshape(-1, 64)
-        for i in scan.component_indexes
-    )
+    arrays = _scan_arrays(frame.components, scan.component_indexes)
     kind = scan_kind(frame, scan)
     scan_args = (arrays, slots, mcus_wide, mcus_high, scan.restart_interval, kind,
                  scan.ss, scan.se, scan.ah, scan.al)  # fmt: skip

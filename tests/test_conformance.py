@@ -10,8 +10,7 @@ reads are the known ones below (the README lists them with the reason).
 
 from __future__ import annotations
 
-import hashlib
-import subprocess
+import importlib.util
 import sys
 
 import jpeglib
@@ -23,8 +22,19 @@ import jpegsurgeon
 from jpegsurgeon.errors import JpegError
 from jpegsurgeon.parser import libjpeg_reads_cut_off
 
-EXTERNAL = ROOT.parent / "shared" / "corpus-external" / "jpeg-decoder"
-FILES = sorted(EXTERNAL.glob("*.jpg")) if EXTERNAL.is_dir() else []
+
+def _load_report():
+    spec = importlib.util.spec_from_file_location(
+        "conformance_report", ROOT / "tools" / "conformance_report.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+REPORT = _load_report()  # the comparison, shared with tools/conformance_report.py
+FILES = REPORT.files()
 
 _CRASHTEST = "tests_crashtest_images_imagetestsuite_{}.jpg".format
 # Files jpegsurgeon refuses and one libjpeg reads, per build.
@@ -71,48 +81,6 @@ LIBJPEG_REFUSES = {
     },
 }
 
-# One child reads every file with a libjpeg build and prints one line per
-# file: REFUSED, or each component's shape and digest.  jpeglib's turbo build
-# crashes on a fuzz file, so a crash restarts the child after that file.
-_READER = """
-import hashlib, sys, jpeglib, numpy as np
-with jpeglib.version(sys.argv[1]):
-    for path in sys.argv[2:]:
-        try:
-            dct = jpeglib.read_dct(path)
-        except Exception:
-            print("REFUSED", flush=True)
-            continue
-        arrays = [dct.Y] + ([dct.Cb, dct.Cr] if dct.Cb is not None else [])
-        arrays += [dct.K] if getattr(dct, "K", None) is not None else []
-        print(" ".join(f"{a.shape}:" + hashlib.sha256(np.ascontiguousarray(a, "<i2").tobytes())
-                       .hexdigest() for a in arrays), flush=True)
-"""
-
-
-def _digests(arrays: list[np.ndarray]) -> str:
-    return " ".join(
-        f"{a.shape}:" + hashlib.sha256(np.ascontiguousarray(a, "<i2").tobytes()).hexdigest()
-        for a in arrays
-    )
-
-
-def _libjpeg_verdicts(version: str, paths: list) -> dict:
-    """Per path: None (refused), "CRASH", or the components' digests."""
-    verdicts: dict = {}
-    remaining = [str(p) for p in paths]
-    while remaining:
-        done = subprocess.run([sys.executable, "-c", _READER, version, *remaining],
-                              capture_output=True, text=True, timeout=600)  # fmt: skip
-        lines = done.stdout.splitlines()
-        for path, line in zip(remaining, lines):
-            verdicts[path] = None if line == "REFUSED" else line
-        if done.returncode == 0:
-            break
-        verdicts[remaining[len(lines)]] = "CRASH"  # the file the child died on
-        remaining = remaining[len(lines) + 1 :]
-    return verdicts
-
 
 def _libjpeg(path) -> list[np.ndarray] | None:
     try:
@@ -123,39 +91,16 @@ def _libjpeg(path) -> list[np.ndarray] | None:
     return arrays + ([dct.K] if getattr(dct, "K", None) is not None else [])
 
 
-def _ours(path) -> list[np.ndarray] | None:
-    try:
-        return [c.visible_coefficients for c in jpegsurgeon.read(path).components]
-    except JpegError:
-        return None
-
-
-@pytest.mark.skipif(not FILES, reason=f"{EXTERNAL} is absent")
+@pytest.mark.skipif(not FILES, reason=f"{REPORT.EXTERNAL} is absent")
 @pytest.mark.parametrize("version", ["6b", "turbo210"])
 def test_jpeg_decoder_corpus_decodes_as_libjpeg_does(version):
-    verdicts = _libjpeg_verdicts(version, FILES)
-    differ, we_refuse, libjpeg_refuses, agree = [], set(), set(), 0
-    for path in FILES:
-        reference = verdicts[str(path)]
-        if reference == "CRASH":  # jpeglib's build, not libjpeg's verdict
-            continue
-        ours = _ours(path)
-        ours = None if ours is None else _digests(ours)
-        if reference is None and ours is None:
-            agree += 1
-        elif reference is None:
-            libjpeg_refuses.add(path.name)
-        elif ours is None:
-            we_refuse.add(path.name)
-        elif ours != reference:
-            differ.append(path.name)
-        else:
-            agree += 1
-    assert differ == []
-    assert we_refuse <= WE_REFUSE[version], we_refuse - WE_REFUSE[version]
-    assert libjpeg_refuses <= LIBJPEG_REFUSES[version], libjpeg_refuses - LIBJPEG_REFUSES[version]
+    result = REPORT.compare(version, FILES)
+    assert result.differ == []
+    assert result.we_refuse <= WE_REFUSE[version], result.we_refuse - WE_REFUSE[version]
+    unexpected = result.libjpeg_refuses - LIBJPEG_REFUSES[version]
+    assert not unexpected, unexpected
     known = len(WE_REFUSE[version]) + len(LIBJPEG_REFUSES[version])
-    assert agree >= len(FILES) - known - 1
+    assert len(result.crashed) <= 1 and result.agree >= len(FILES) - known - 1
 
 
 def _after_the_scan(segment: bytes) -> bytes:
