@@ -81,11 +81,18 @@ def read_input(path: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
                 raise JpegError("not a regular file (use - to read a pipe)", source=source)
             stream = open(path, "rb")  # noqa: SIM115 - closed below
         try:
-            head = stream.read(2)
-            if len(head) < 2 or head != SOI:
-                what = "empty" if not head else f"starts with {head.hex(' ')}, not FF D8 (SOI)"
+            # A regular file is read in one call sized by the file (a read of
+            # n bytes allocates n first, and the limit is hundreds of
+            # megabytes); a stream first gives two bytes, so that a
+            # non-JPEG (/dev/zero) is refused before anything else is read.
+            status = os.fstat(stream.fileno())
+            sized = stat.S_ISREG(status.st_mode)
+            data = stream.read(min(limits.max_input_bytes, status.st_size + 1) if sized else 2)
+            if len(data) < 2 or data[:2] != SOI:
+                what = "empty" if not data else f"starts with {data[:2].hex(' ')}, not FF D8 (SOI)"
                 raise JpegError(f"not a JPEG: {what}", offset=0, source=source)
-            rest = stream.read(limits.max_input_bytes - 1)
+            if len(data) < limits.max_input_bytes and not (sized and len(data) <= status.st_size):
+                data += stream.read(limits.max_input_bytes - len(data))  # a stream, or grown
             if stream.read(1):
                 raise JpegError(
                     f"more than {limits.max_input_bytes} bytes (--max-input-bytes)", source=source
@@ -95,4 +102,4 @@ def read_input(path: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
                 stream.close()
     except OSError as error:
         raise JpegError(f"cannot read: {error.strerror or error}", source=source) from None
-    return head + rest
+    return data

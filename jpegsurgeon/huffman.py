@@ -139,10 +139,7 @@ def optimal_table(frequencies: np.ndarray, table_class: int, table_id: int) -> H
     while bits[length] == 0:
         length -= 1
     bits[length] -= 1  # drop the reserved pseudo-symbol's code
-    symbols = bytes(
-        symbol
-        for size in range(1, longest + 1)
-        for symbol in range(256)
-        if codesize[symbol] == size
-    )
+    # symbols by code length, then by value (T.81 K.2's "sort_input")
+    symbols = bytes(sorted((symbol for symbol in range(256) if codesize[symbol]),
+                           key=lambda symbol: (codesize[symbol], symbol)))  # fmt: skip
     return HuffmanTable(table_class, table_id, tuple(bits[1:17]), symbols)
