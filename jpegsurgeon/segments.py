@@ -72,17 +72,24 @@ Adobe = Struct(
     "transform" / Int8ub,
 )
 
+
+def ByteList(count):  # noqa: N802 - a construct, named like one
+    """`count` unsigned bytes as a list of ints: Array(count, Int8ub)'s
+    values, parsed in one read rather than one sub-parse per element."""
+    return _ExprAdapter(Bytes(count), lambda obj, ctx: list(obj), lambda obj, ctx: bytes(obj))
+
+
 # DQT: one or more tables, entries in zigzag order, 8- or 16-bit.
 QuantTableSpec = Struct(
     "info" / BitStruct("precision" / Nibble, "table_id" / Nibble),
-    "entries" / IfThenElse(this.info.precision == 0, Array(64, Int8ub), Array(64, Int16ub)),
+    "entries" / IfThenElse(this.info.precision == 0, ByteList(64), Array(64, Int16ub)),
 )
 Dqt = Struct("tables" / GreedyRange(QuantTableSpec), Terminated)
 
 # DHT: one or more tables, 16 code counts then the symbols.
 HuffmanTableSpec = Struct(
     "info" / BitStruct("table_class" / Nibble, "table_id" / Nibble),
-    "counts" / Array(16, Int8ub),
+    "counts" / ByteList(16),
     "symbols" / Bytes(lambda ctx: sum(ctx.counts)),
 )
 Dht = Struct("tables" / GreedyRange(HuffmanTableSpec), Terminated)

@@ -203,7 +203,7 @@ def write_strict(image: JpegImage, layout: Layout = DEFAULT_LAYOUT, copy: str = 
     ]
     # Scans are independent (each has its own tables) and the coder releases
     # the GIL, so a layout of several scans is coded on several cores.
-    workers = min(len(scans), os.cpu_count() or 1)
+    workers = min(len(scans), os.cpu_count() or 1) if len(scans) > 1 else 1
 
     def coded(spec: ScanSpec) -> tuple[bytes, int, bytes, bytes]:
         return _code_scan(image, layout, spec, progressive, table_ids)
