@@ -44,6 +44,20 @@ def test_pipe_output_equals_file_output(tmp_path):
     assert b"bytes (strict)" in piped.stderr  # the report went to stderr
 
 
+def test_output_larger_than_a_pipe_buffer_arrives_whole(tmp_path):
+    # The command ends without Python's teardown: what it wrote must be flushed first.
+    from PIL import Image
+
+    noise = np.random.default_rng(7).integers(0, 256, (768, 1024, 3), dtype=np.uint8)
+    source = tmp_path / "noise.jpg"
+    Image.fromarray(noise).save(source, quality=95)
+    out = tmp_path / "out.jpg"
+    assert cli("transform", str(source), str(out), "--no-verify").returncode == 0
+    piped = cli("transform", "-", "-", "--no-verify", stdin=source.read_bytes())
+    assert piped.returncode == 0 and len(piped.stdout) > 512 << 10
+    assert piped.stdout == out.read_bytes()
+
+
 def test_pipe_with_lepton_and_json_report_on_stderr():
     piped = cli("transform", "-", "-", "--json", "--cycles", "1", stdin=PHOTO.read_bytes())
     assert piped.returncode == 0 and piped.stdout[:2] == b"\xff\xd8"
