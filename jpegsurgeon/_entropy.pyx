@@ -540,17 +540,32 @@ cdef inline int local_decode_symbol(LocalBits* b, BitReader* br, DecodeTable* t)
     return 0
 
 
+cdef struct SymbolTally:
+    # The symbols a baseline, restart-free re-encoding of the decoded blocks
+    # codes, counted as they are decoded, so that a writer of the same
+    # coefficients can skip its counting pass: per scan component, 257 DC
+    # then 257 AC counts.  DC differences run from block to block of a
+    # component, across the input's restarts; an AC symbol of the input is
+    # the one a re-encoding writes unless the input spends ZRLs where an EOB
+    # belongs, or codes an invalid symbol: then `noncanonical` is set.
+    int64_t* counts
+    int prev_dc[4]
+    int noncanonical
+
+
 cdef void decode_sequential_mcu(BitReader* br, Layout* lay, DecodeTable** dct, DecodeTable** act,
-                                int mrow, int mcol, int* last_dc) noexcept nogil:
+                                int mrow, int mcol, int* last_dc, SymbolTally* tally) noexcept nogil:
     """One MCU of a sequential scan: decode_symbol and get_bits on local
     bits, short codes with their magnitude bits in one step."""
     cdef LocalBits b
-    cdef int slot, k, s, sym, e
+    cdef int slot, k, s, sym, e, comp, diff, previous
     cdef int16_t* blk
+    cdef int64_t* ac_counts
     cdef DecodeTable* tbl
     take_bits(&b, br)
     for slot in range(lay.nslots):
         blk = block_at(lay, slot, mrow, mcol)
+        comp = lay.comp[slot]
         local_ready(&b, br, FAST_BITS)
         e = dct[slot].fast[local_peek(&b)]
         if e != 0 and (e & 0xF000) == 0:  # a category, not some other symbol
@@ -560,14 +575,20 @@ cdef void decode_sequential_mcu(BitReader* br, Layout* lay, DecodeTable** dct, D
             s = local_decode_symbol(&b, br, dct[slot])
             if s:
                 s = extend(local_get_bits(&b, br, s), s)
-        last_dc[lay.comp[slot]] += s
-        blk[0] = <int16_t>last_dc[lay.comp[slot]]
+        last_dc[comp] += s
+        blk[0] = <int16_t>last_dc[comp]
+        diff = blk[0] - tally.prev_dc[comp]
+        tally.prev_dc[comp] = blk[0]
+        tally.counts[comp * 514 + bit_length(diff if diff >= 0 else -diff)] += 1
+        ac_counts = tally.counts + comp * 514 + 257
         tbl = act[slot]
         k = 1
+        sym = 0
         while k < 64:
             # enough for any code, so that local_decode_symbol need not refill
             local_ready(&b, br, 17)
             e = tbl.fast[local_peek(&b)]
+            previous = sym
             if e != 0:
                 local_consume(&b, br, e)
                 sym = (e >> 8) & 0xFF
@@ -577,14 +598,19 @@ cdef void decode_sequential_mcu(BitReader* br, Layout* lay, DecodeTable** dct, D
                 s = 0
                 if sym & 15:
                     s = extend(local_get_bits(&b, br, sym & 15), sym & 15)
+            ac_counts[sym] += 1
             if sym & 15:
                 k += sym >> 4
                 blk[ZZ[k]] = <int16_t>s
             elif sym != 0xF0:
+                if sym != 0 or previous == 0xF0:
+                    tally.noncanonical = 1
                 break
             else:
                 k += 15
             k += 1
+        if k > 64 or (k == 64 and sym == 0xF0):  # past the block, or ZRL as its end
+            tally.noncanonical = 1
     give_bits(&b, br)
 
 
@@ -624,7 +650,7 @@ def find_scan_end(const uint8_t[::1] data, Py_ssize_t start):
 def decode_scan(const uint8_t[::1] data, Py_ssize_t start, Py_ssize_t end, int kind,
                 int ss, int se, int ah, int al, tuple arrays, const int32_t[:, ::1] slots,
                 int mcus_wide, int mcus_high, int restart_interval,
-                tuple dc_tables, tuple ac_tables):
+                tuple dc_tables, tuple ac_tables, int64_t[:, :, ::1] tally=None):
     """Decode one scan's entropy-coded data into the component arrays.
 
     Returns a dict: end (just past the last byte holding a decoded bit),
@@ -632,7 +658,12 @@ def decode_scan(const uint8_t[::1] data, Py_ssize_t start, Py_ssize_t end, int k
     bad_restarts (restart markers missing or out of order), pad_bit (the
     padding's last bit, -1 when none was seen), bad_padding (entropy-coded
     segments not padded with ones), stray_bytes and fill_bytes (bytes and
-    extra FFs in front of restart markers), mcus (MCUs decoded).
+    extra FFs in front of restart markers), mcus (MCUs decoded), canonical
+    (a sequential scan: whether `tally` holds exactly the symbols a
+    baseline, restart-free re-encoding of its blocks codes).
+
+    `tally`, int64[scan components, 2, 257], receives a sequential scan's
+    DC category and AC symbol counts, as SymbolTally describes.
     """
     cdef BitReader br
     cdef Layout lay
@@ -651,8 +682,18 @@ def decode_scan(const uint8_t[::1] data, Py_ssize_t start, Py_ssize_t end, int k
     cdef Py_ssize_t segment_end
     cdef bint any_insufficient = False
     cdef DecodeTable* tbl
+    cdef SymbolTally symbols
+    cdef int64_t scratch_counts[4 * 514]  # a scan holds at most 4 components
 
     make_layout(&lay, arrays, slots)
+    memset(&symbols, 0, sizeof(symbols))
+    if tally is not None:
+        if tally.shape[0] < len(arrays) or tally.shape[1] != 2 or tally.shape[2] != 257:
+            raise ValueError("tally must be int64[scan components, 2, 257]")
+        symbols.counts = &tally[0, 0, 0]
+    else:
+        symbols.counts = scratch_counts
+        memset(scratch_counts, 0, sizeof(scratch_counts))
     table_pointers(dct, dc_tables, &lay)
     table_pointers(act, ac_tables, &lay)
     for slot in range(lay.nslots):
@@ -701,7 +742,7 @@ def decode_scan(const uint8_t[::1] data, Py_ssize_t start, Py_ssize_t end, int k
                     continue  # libjpeg leaves the rest of the interval as it is
                 mcus_done += 1
                 if kind == SEQUENTIAL:
-                    decode_sequential_mcu(&br, &lay, dct, act, mrow, mcol, last_dc)
+                    decode_sequential_mcu(&br, &lay, dct, act, mrow, mcol, last_dc, &symbols)
                     if br.insufficient:
                         any_insufficient = True
                     continue
@@ -797,6 +838,7 @@ def decode_scan(const uint8_t[::1] data, Py_ssize_t start, Py_ssize_t end, int k
         "stray_bytes": stray_bytes,
         "fill_bytes": fill_bytes,
         "mcus": mcus_done,
+        "canonical": kind == SEQUENTIAL and not symbols.noncanonical,
     }
 
 

@@ -78,6 +78,28 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(status if isinstance(status, int) else 0)
 
 
+def _keep_freed_memory() -> None:
+    """Let glibc reuse freed coefficient arrays instead of unmapping them.
+
+    Arrays of a few megabytes come from mmap and go back to the kernel when
+    freed, so every file of a batch pays its page faults again (half the
+    minor faults and half the system time of a batch).  Heap allocation up
+    to glibc's 32 MiB maximum, kept after free: a process that ends soon
+    gives it all back then.  Elsewhere than glibc, nothing changes.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3  # from glibc's malloc.h
+    mallopt(m_mmap_threshold, 32 << 20)
+    mallopt(m_trim_threshold, 1 << 30)
+
+
 def run() -> None:
     """The installed `jpegsurgeon` command: main(), then leave at once.
 
@@ -86,6 +108,7 @@ def run() -> None:
     every output is written and renamed into place and every worker joined,
     so the process flushes its two streams and ends without it.
     """
+    _keep_freed_memory()
     try:
         main()
         status: object = 0

@@ -6,6 +6,8 @@ lays out each scan's MCUs and hands them to the compiled loops in `_entropy`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from . import _entropy
@@ -80,11 +82,40 @@ def scan_table(scan: Scan, table_class: int, table_id: int) -> HuffmanTable:
     return table
 
 
-def decode(image: JpegImage, data: bytes) -> None:
-    """Fill every component's coefficient array from the scans, in file order."""
+@dataclass(frozen=True)
+class BaselineCounts:
+    """The symbol counts of the one scan that a baseline, interleaved,
+    restart-free re-encoding of an image's coefficients codes, per frame
+    component: DC categories and AC symbols, 257 counts each, as the
+    writer's counting pass would fill them.  The decoder takes them on the
+    way through a lone sequential scan of every component; they describe
+    the coefficients as decoded, so only a writer given the image straight
+    from the decoder may use them instead of counting."""
+
+    dc: tuple[np.ndarray, ...]
+    ac: tuple[np.ndarray, ...]
+
+    @classmethod
+    def of_scan(cls, image: JpegImage, scan: Scan, tally: np.ndarray) -> BaselineCounts | None:
+        """From a scan's tally (scan component, class, symbol), when the
+        scan holds every component; None otherwise."""
+        positions = {index: position for position, index in enumerate(scan.component_indexes)}
+        if sorted(positions) != list(range(len(image.components))):
+            return None
+        order = [positions[index] for index in range(len(image.components))]
+        return cls(tuple(tally[p, 0] for p in order), tuple(tally[p, 1] for p in order))
+
+
+def decode(image: JpegImage, data: bytes) -> BaselineCounts | None:
+    """Fill every component's coefficient array from the scans, in file order.
+
+    Returns the symbol counts of a baseline re-encoding when the decoder
+    could take them on the way (see BaselineCounts), else None.
+    """
     frame = image.frame
     cache = _DecoderCache()
     buffer = np.frombuffer(data, np.uint8)
+    counts = None
     for number, scan in enumerate(image.scans, start=1):
         kind = scan_kind(frame, scan)
         slots, mcus_wide, mcus_high = scan_layout(frame, scan.component_indexes)
@@ -109,10 +140,15 @@ def decode(image: JpegImage, data: bytes) -> None:
             ac_tables = tuple(
                 cache.get(scan_table(scan, 1, t)) if needs_ac else None for t in scan.ac_table_ids
             )
+            tally = None
+            if kind == ScanKind.SEQUENTIAL and len(image.scans) == 1:
+                tally = np.zeros((len(arrays), 2, 257), np.int64)
             result = _entropy.decode_scan(
                 buffer, scan.data_offset, end, kind, scan.ss, scan.se, scan.ah, scan.al, arrays,
-                slots, mcus_wide, mcus_high, scan.restart_interval, dc_tables, ac_tables,
+                slots, mcus_wide, mcus_high, scan.restart_interval, dc_tables, ac_tables, tally,
             )  # fmt: skip
+            if result["canonical"]:
+                counts = BaselineCounts.of_scan(image, scan, tally)
         scan.insufficient_data = result["insufficient"]
         scan.pad_bit = 1 if result["pad_bit"] < 0 else result["pad_bit"]
         scan.segments_padded_with_zeros = result["bad_padding"]
@@ -131,3 +167,6 @@ def decode(image: JpegImage, data: bytes) -> None:
         image.warnings.extend(
             Notice("scan", scan.data_offset, f"scan {number}: {p}") for p in problems
         )
+        if problems:  # blocks skipped or guessed: the counts miss them
+            counts = None
+    return counts

@@ -12,15 +12,16 @@ stdout, directories); `jpegsurgeon.batch` runs this over many files.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import JpegError
+from .fileio import read_input
 from .limits import DEFAULT_LIMITS, Limits
 from .model import JpegImage
 from .passes import PassCall, PassInfo, parse_spec, resolve, run_pipeline
+from .reader import read_image_and_counts
 from .writer import Layout, write_preserved, write_strict
 
 # A pass as the library takes it: "name:key=value,...", (name, {parameters}),
@@ -44,6 +45,8 @@ class TransformResult:
 
 def load_pipeline(path: str | os.PathLike) -> list[PassCall]:
     """The passes of a TOML pipeline: [[pass]] tables, each a name and its parameters."""
+    import tomllib  # only pipelines from files need it
+
     name = os.fspath(path)
     try:
         with open(name, "rb") as handle:
@@ -119,8 +122,6 @@ def transform(
     the output is no exception: `result.verified` is False and the report
     says why.
     """
-    from . import read
-
     layout = Layout.from_options(
         progressive=progressive, scans=scans, restart=restart, arithmetic=arithmetic,
         eob_runs=eob_runs,
@@ -134,12 +135,17 @@ def transform(
 
         chosen = resolve_codecs(codecs, lepton_cpp=lepton_cpp)
     name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "<bytes>"
+    counts = None  # the decoder's symbol counts, good while the image is unchanged
     if isinstance(source, JpegImage):
         image, name = source, "<image>"
     elif isinstance(source, (bytes, bytearray, memoryview)):
-        image = read(bytes(source), limits)
+        image, counts = read_image_and_counts(bytes(source), limits)
     else:
-        image = read(name, limits)  # errors name the file
+        data = read_input(name, limits)
+        try:
+            image, counts = read_image_and_counts(data, limits)
+        except JpegError as error:
+            raise error.located("<stdin>" if name == "-" else name) from None
     if strict and (image.warnings or image.truncated):
         problem = str(image.warnings[0]) if image.warnings else "the data ends early"
         raise JpegError(f"damaged input (--strict): {problem}", source=name)
@@ -149,7 +155,9 @@ def transform(
         image, reports = run_pipeline(image, calls, seed)
         if scans is not None:
             layout.script_for(image)  # the script must fit the image the passes left
-        data = write_preserved(image) if preserve else write_strict(image, layout, copy)
+        if calls:
+            counts = None
+        data = write_preserved(image) if preserve else write_strict(image, layout, copy, counts)
     except JpegError as error:
         raise (error if error.source else error.located(name)) from None
     results = {}

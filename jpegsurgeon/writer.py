@@ -175,10 +175,19 @@ def kept_segments(image: JpegImage, copy: str) -> list[Segment]:
     return kept
 
 
-def write_strict(image: JpegImage, layout: Layout = DEFAULT_LAYOUT, copy: str = "none") -> bytes:
+def write_strict(
+    image: JpegImage,
+    layout: Layout = DEFAULT_LAYOUT,
+    copy: str = "none",
+    counts: BaselineCounts | None = None,
+) -> bytes:
     """Strict JFIF in the given layout, tables and data as jpegtran writes
     them; `copy` keeps metadata segments after the JFIF header, as jpegtran's
-    -copy does (then the output is JFIF, though no longer challenge-strict)."""
+    -copy does (then the output is JFIF, though no longer challenge-strict).
+
+    `counts`, the decoder's symbol counts of this very image (unchanged
+    since it was read), spare a baseline layout its counting pass.
+    """
     metadata = kept_segments(image, copy)
     _check_strict(image)
     frame = image.frame
@@ -206,7 +215,7 @@ def write_strict(image: JpegImage, layout: Layout = DEFAULT_LAYOUT, copy: str = 
     workers = min(len(scans), os.cpu_count() or 1) if len(scans) > 1 else 1
 
     def coded(spec: ScanSpec) -> tuple[bytes, int, bytes, bytes]:
-        return _code_scan(image, layout, spec, progressive, table_ids)
+        return _code_scan(image, layout, spec, progressive, table_ids, counts)
 
     if workers > 1:
         from concurrent.futures import ThreadPoolExecutor  # 5 ms to import: when needed
@@ -227,7 +236,12 @@ def write_strict(image: JpegImage, layout: Layout = DEFAULT_LAYOUT, copy: str = 
 
 
 def _code_scan(
-    image: JpegImage, layout: Layout, spec: ScanSpec, progressive: bool, table_ids: list[int]
+    image: JpegImage,
+    layout: Layout,
+    spec: ScanSpec,
+    progressive: bool,
+    table_ids: list[int],
+    counts: BaselineCounts | None = None,
 ) -> tuple[bytes, int, bytes, bytes]:
     """One scan: its table segment (DHT or DAC), restart interval, SOS and data."""
     components = image.frame.components
@@ -250,7 +264,12 @@ def _code_scan(
         scan_args = (arrays, slots, mcus_wide, mcus_high, interval, kind,
                      spec.ss, spec.se, spec.ah, spec.al)  # fmt: skip
         maximal = layout.eob_runs == "maximal"
-        dc_ids, ac_ids, tables = _scan_tables(image, kind, scan_args, dc_ids, ac_ids, maximal)
+        if not (kind == ScanKind.SEQUENTIAL and interval == 0
+                and indexes == list(range(len(components)))):  # fmt: skip
+            counts = None  # they count one restart-free scan of every component
+        dc_ids, ac_ids, tables = _scan_tables(
+            image, kind, scan_args, dc_ids, ac_ids, maximal, counts
+        )
         codes = {(t.table_class, t.table_id): encode_arrays(t) for t in tables}
         needs_dc, needs_ac = scan_needs(kind)
         data = _encoded(
@@ -305,9 +324,12 @@ def _scan_tables(
     dc_ids: list[int],
     ac_ids: list[int],
     maximal_eob_runs: bool,
+    counts: BaselineCounts | None = None,
 ) -> tuple[list[int], list[int], list[HuffmanTable]]:
     """The Huffman tables one scan uses, optimal for its data (as libjpeg's
-    -optimize makes them per scan), and the table ids its components name."""
+    -optimize makes them per scan), and the table ids its components name.
+    The symbol frequencies come from a counting pass over the scan, or from
+    `counts` when the caller vouches that they are this scan's."""
     if image.huffman_plan == "original":
         return _original_tables(image)
     needs_dc, needs_ac = scan_needs(kind)
@@ -318,12 +340,17 @@ def _scan_tables(
                 frequencies.setdefault((table_class, t), np.zeros(257, np.int64))
     if not frequencies:  # a DC refinement scan codes raw bits only
         return dc_ids, ac_ids, []
-    _encoded(
-        _entropy.encode_scan, *scan_args,
-        tuple(frequencies[(0, t)] if needs_dc else None for t in dc_ids),
-        tuple(frequencies[(1, t)] if needs_ac else None for t in ac_ids),
-        _MAX_AC_CATEGORY[8], 1, True, maximal_eob_runs,
-    )  # fmt: skip
+    if counts is not None:
+        for position, (dc_id, ac_id) in enumerate(zip(dc_ids, ac_ids)):
+            frequencies[(0, dc_id)] += counts.dc[position]
+            frequencies[(1, ac_id)] += counts.ac[position]
+    else:
+        _encoded(
+            _entropy.encode_scan, *scan_args,
+            tuple(frequencies[(0, t)] if needs_dc else None for t in dc_ids),
+            tuple(frequencies[(1, t)] if needs_ac else None for t in ac_ids),
+            _MAX_AC_CATEGORY[8], 1, True, maximal_eob_runs,
+        )  # fmt: skip
     tables = [optimal_table(freq, *key) for key, freq in sorted(frequencies.items())]
     return _drop_repeated_tables(dc_ids, ac_ids, tables)
 
