@@ -24,7 +24,7 @@ import numpy as np
 
 from . import _entropy
 from ._entropy import ScanKind
-from .decoder import scan_kind, scan_layout, scan_needs, scan_table
+from .decoder import BaselineCounts, scan_kind, scan_layout, scan_needs, scan_table
 from .errors import JpegError, UnsupportedJpeg
 from .huffman import encode_arrays, optimal_table
 from .markers import Marker, stands_alone
