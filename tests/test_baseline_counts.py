@@ -169,5 +169,5 @@ def test_counts_of_random_coefficients_equal_the_counting_pass(seed, density, bl
     written = write_strict(image)
     reread, counts = read_image_and_counts(written)
     assert counts is not None
-    (dc, ac), = counted_by_writer(reread)
+    ((dc, ac),) = counted_by_writer(reread)
     assert np.array_equal(counts.dc[0], dc) and np.array_equal(counts.ac[0], ac)
