@@ -36,6 +36,7 @@ class Found:
 
     relative: str
     problem: str | None = None
+    size: int = 0  # bytes, for scheduling the largest first
 
 
 def find_jpegs(root: str, recursive: bool = True) -> list[Found]:
@@ -51,7 +52,8 @@ def find_jpegs(root: str, recursive: bool = True) -> list[Found]:
             path = os.path.join(directory, name)
             relative = os.path.relpath(path, root)
             try:
-                mode = os.stat(path).st_mode
+                status = os.stat(path)
+                mode = status.st_mode
             except OSError as error:
                 found.append(Found(relative, f"cannot read: {error.strerror}"))
                 continue
@@ -63,7 +65,7 @@ def find_jpegs(root: str, recursive: bool = True) -> list[Found]:
             try:
                 with open(path, "rb") as handle:
                     if handle.read(2) == b"\xff\xd8":
-                        found.append(Found(relative))
+                        found.append(Found(relative, size=status.st_size))
             except OSError as error:
                 found.append(Found(relative, f"cannot read: {error.strerror}"))
     return sorted(found, key=lambda f: f.relative)
@@ -156,8 +158,13 @@ def transform_tree(
     work = partial(transform_one, in_root=in_root, out_root=out_root, options=options,
                    skip_existing=skip_existing, only_smaller=only_smaller,
                    keep_rejected=keep_rejected)  # fmt: skip
-    readable = [item.relative for item in found if not item.problem]
-    yield from run_tasks(work, readable, jobs=jobs, scheduler=scheduler)
+    readable = [item for item in found if not item.problem]
+    if scheduler or (jobs or os.cpu_count() or 1) > 1:
+        # Largest first: the last files to start are the quickest, so that
+        # no worker is left with a big one while the others sit idle.
+        readable.sort(key=lambda item: -item.size)
+    yield from run_tasks(work, [item.relative for item in readable], jobs=jobs,
+                         scheduler=scheduler)  # fmt: skip
 
 
 def run_tasks(
