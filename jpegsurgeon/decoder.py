@@ -147,7 +147,7 @@ def decode(image: JpegImage, data: bytes) -> BaselineCounts | None:
                 buffer, scan.data_offset, end, kind, scan.ss, scan.se, scan.ah, scan.al, arrays,
                 slots, mcus_wide, mcus_high, scan.restart_interval, dc_tables, ac_tables, tally,
             )  # fmt: skip
-            if result["canonical"]:
+            if tally is not None and result["canonical"]:
                 counts = BaselineCounts.of_scan(image, scan, tally)
         scan.insufficient_data = result["insufficient"]
         scan.pad_bit = 1 if result["pad_bit"] < 0 else result["pad_bit"]

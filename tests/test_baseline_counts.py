@@ -79,6 +79,17 @@ def counts_dc_of(image, component: int) -> np.ndarray:
     return counted_by_writer(image)[component][0]
 
 
+def test_a_second_scan_of_every_component_withholds_the_counts():
+    # the scan repeated: the second one decodes over the first, and a file of
+    # two scans never gives counts (found by the conformance corpus)
+    path = next(p for p in FIXTURE_FILES if p.name.startswith("gray_baseline"))
+    data = path.read_bytes()
+    scan = data[data.index(b"\xff\xda") : data.rindex(b"\xff\xd9")]
+    doubled = data[: data.rindex(b"\xff\xd9")] + scan + b"\xff\xd9"
+    image, counts = read_image_and_counts(doubled)
+    assert len(image.scans) == 2 and counts is None
+
+
 def test_transform_with_and_without_counts_writes_the_same_bytes():
     path = next(p for p in FIXTURE_FILES if p.name == "photo.jpg")
     plain = jpegsurgeon.transform(path, verify=False).data
