@@ -553,14 +553,17 @@ cdef struct SymbolTally:
     int noncanonical
 
 
-cdef void decode_sequential_mcu(BitReader* br, Layout* lay, DecodeTable** dct, DecodeTable** act,
-                                int mrow, int mcol, int* last_dc, SymbolTally* tally) noexcept nogil:
+cdef inline void decode_sequential_mcu(BitReader* br, Layout* lay, DecodeTable** dct,
+                                       DecodeTable** act, int mrow, int mcol, int* last_dc,
+                                       SymbolTally* tally) noexcept nogil:
     """One MCU of a sequential scan: decode_symbol and get_bits on local
-    bits, short codes with their magnitude bits in one step."""
+    bits, short codes with their magnitude bits in one step.  `tally`, when
+    not NULL, counts the symbols (inlined at two call sites, so that the
+    compiler drops the counting where the caller passes NULL)."""
     cdef LocalBits b
     cdef int slot, k, s, sym, e, comp, diff, previous
     cdef int16_t* blk
-    cdef int64_t* ac_counts
+    cdef int64_t* ac_counts = NULL
     cdef DecodeTable* tbl
     take_bits(&b, br)
     for slot in range(lay.nslots):
@@ -577,10 +580,11 @@ cdef void decode_sequential_mcu(BitReader* br, Layout* lay, DecodeTable** dct, D
                 s = extend(local_get_bits(&b, br, s), s)
         last_dc[comp] += s
         blk[0] = <int16_t>last_dc[comp]
-        diff = blk[0] - tally.prev_dc[comp]
-        tally.prev_dc[comp] = blk[0]
-        tally.counts[comp * 514 + bit_length(diff if diff >= 0 else -diff)] += 1
-        ac_counts = tally.counts + comp * 514 + 257
+        if tally != NULL:
+            diff = blk[0] - tally.prev_dc[comp]
+            tally.prev_dc[comp] = blk[0]
+            tally.counts[comp * 514 + bit_length(diff if diff >= 0 else -diff)] += 1
+            ac_counts = tally.counts + comp * 514 + 257
         tbl = act[slot]
         k = 1
         sym = 0
@@ -598,18 +602,20 @@ cdef void decode_sequential_mcu(BitReader* br, Layout* lay, DecodeTable** dct, D
                 s = 0
                 if sym & 15:
                     s = extend(local_get_bits(&b, br, sym & 15), sym & 15)
-            ac_counts[sym] += 1
+            if tally != NULL:
+                ac_counts[sym] += 1
             if sym & 15:
                 k += sym >> 4
                 blk[ZZ[k]] = <int16_t>s
             elif sym != 0xF0:
-                if sym != 0 or previous == 0xF0:
+                if tally != NULL and (sym != 0 or previous == 0xF0):
                     tally.noncanonical = 1
                 break
             else:
                 k += 15
             k += 1
-        if k > 64 or (k == 64 and sym == 0xF0):  # past the block, or ZRL as its end
+        # past the block, or a ZRL as its end
+        if tally != NULL and (k > 64 or (k == 64 and sym == 0xF0)):
             tally.noncanonical = 1
     give_bits(&b, br)
 
@@ -683,7 +689,6 @@ def decode_scan(const uint8_t[::1] data, Py_ssize_t start, Py_ssize_t end, int k
     cdef bint any_insufficient = False
     cdef DecodeTable* tbl
     cdef SymbolTally symbols
-    cdef int64_t scratch_counts[4 * 514]  # a scan holds at most 4 components
 
     make_layout(&lay, arrays, slots)
     memset(&symbols, 0, sizeof(symbols))
@@ -691,9 +696,6 @@ def decode_scan(const uint8_t[::1] data, Py_ssize_t start, Py_ssize_t end, int k
         if tally.shape[0] < len(arrays) or tally.shape[1] != 2 or tally.shape[2] != 257:
             raise ValueError("tally must be int64[scan components, 2, 257]")
         symbols.counts = &tally[0, 0, 0]
-    else:
-        symbols.counts = scratch_counts
-        memset(scratch_counts, 0, sizeof(scratch_counts))
     table_pointers(dct, dc_tables, &lay)
     table_pointers(act, ac_tables, &lay)
     for slot in range(lay.nslots):
@@ -742,7 +744,10 @@ def decode_scan(const uint8_t[::1] data, Py_ssize_t start, Py_ssize_t end, int k
                     continue  # libjpeg leaves the rest of the interval as it is
                 mcus_done += 1
                 if kind == SEQUENTIAL:
-                    decode_sequential_mcu(&br, &lay, dct, act, mrow, mcol, last_dc, &symbols)
+                    if symbols.counts != NULL:
+                        decode_sequential_mcu(&br, &lay, dct, act, mrow, mcol, last_dc, &symbols)
+                    else:
+                        decode_sequential_mcu(&br, &lay, dct, act, mrow, mcol, last_dc, NULL)
                     if br.insufficient:
                         any_insufficient = True
                     continue
@@ -838,7 +843,8 @@ def decode_scan(const uint8_t[::1] data, Py_ssize_t start, Py_ssize_t end, int k
         "stray_bytes": stray_bytes,
         "fill_bytes": fill_bytes,
         "mcus": mcus_done,
-        "canonical": kind == SEQUENTIAL and not symbols.noncanonical,
+        "canonical": (kind == SEQUENTIAL and symbols.counts != NULL
+                      and not symbols.noncanonical),
     }
 
 

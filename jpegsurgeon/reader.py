@@ -9,7 +9,9 @@ from .parser import parse
 
 
 def read_image(data: bytes, limits: Limits = DEFAULT_LIMITS) -> JpegImage:
-    return read_image_and_counts(data, limits)[0]
+    image = parse(data, limits)
+    decode(image, data)
+    return image
 
 
 def read_image_and_counts(
@@ -18,4 +20,4 @@ def read_image_and_counts(
     """The image, and the symbol counts of its baseline re-encoding when the
     decoder could take them (a writer of the unchanged image skips counting)."""
     image = parse(data, limits)
-    return image, decode(image, data)
+    return image, decode(image, data, counts=True)

@@ -17,6 +17,10 @@ Measures, in one run and side by side with the reference, on one input file
                       one compression and one decompression and, in parallel
                       threads, two more compressions compared with the first)
                       vs the same jpegtran time.  Target: ratio <= 5.
+                      For context, the Lepton check alone (the same three
+                      cycles of the finished output, timed inside a child
+                      that has imported everything) and the --no-verify time
+                      plus it: a floor the default transform cannot go under.
                       ``--codec all`` with $JPEGSURGEON_LEPTON_CPP set in the
                       child's environment, so that the C++ Lepton runs too,
                       for context (skipped, with a note, when no C++ Lepton
@@ -63,6 +67,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import statistics
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -230,7 +235,8 @@ def bench_transform(
     out_path: Path,
     repeat: int,
     reference: float | None,
-) -> bool:
+) -> float | None:
+    """The --no-verify whole process, in seconds (None when not measured)."""
     # The target compares the codec with jpegtran's, so the Lepton check that
     # transform runs by default is left out here and timed on its own below.
     name = "whole-process transform --no-verify"
@@ -240,7 +246,7 @@ def bench_transform(
         verified = median_child_seconds([*command, "--cycles", "1"], max(1, repeat // 2))
     except (MeasurementError, OSError) as error:
         report.error(name, error)
-        return False
+        return None
     if reference is None:
         report.add(Row(name, ms(seconds), "jpegtran unavailable", status=ERROR))
     else:
@@ -249,7 +255,32 @@ def bench_transform(
             Row("  transform with 1 Lepton cycle", ms(verified), f"jpegtran {ms(reference)}",
                 f"{verified / reference:.2f}", "-", INFO)
         )  # fmt: skip
-    return True
+    return seconds
+
+
+# Times one default Lepton check (three cycles: the first compression and
+# decompression, and the two repeat compressions in a forked child beside
+# them) of a finished output, inside a process where everything is imported.
+_CHECK_ALONE = """
+import sys, time
+from jpegsurgeon.codecs import round_trip
+data = open(sys.argv[1], "rb").read()
+start = time.perf_counter()
+result = round_trip(data, "lepton", 3)
+seconds = time.perf_counter() - start
+if not result.verified:
+    sys.exit(f"the check failed: {result.error}")
+print(seconds)
+"""
+
+
+def lepton_check_seconds(output: Path, repeat: int) -> float:
+    """Median time of the default Lepton check alone, each run in a fresh process."""
+    runs = []
+    for _ in range(repeat + 1):  # the first is the warm-up
+        text = run_child([sys.executable, "-c", _CHECK_ALONE, str(output)]).stdout
+        runs.append(float(text.strip()))
+    return statistics.median(runs[1:])
 
 
 def bench_verified(
@@ -260,8 +291,10 @@ def bench_verified(
     repeat: int,
     reference: float | None,
     lepton_cpp: str | None,
+    unverified: float | None = None,
 ) -> None:
-    """The default transform (three Lepton cycles) against jpegtran, and --codec all."""
+    """The default transform (three Lepton cycles) against jpegtran, the
+    check alone and the floor it sets, and --codec all."""
     name = "whole-process transform (default: lepton, 3 cycles)"
     command = [*cli, "transform", str(source), str(scratch)]
     try:
@@ -273,6 +306,19 @@ def bench_verified(
         report.add(Row(name, ms(seconds), "jpegtran unavailable", status=ERROR))
         return
     report.add(ratio_row(name, seconds, reference, "jpegtran", VERIFIED_TARGET, ms))
+    name = "  the Lepton check alone (3 cycles, in a process with all imported)"
+    try:
+        check = lepton_check_seconds(scratch, repeat)
+    except (MeasurementError, OSError, ValueError) as error:
+        report.error(name, error)
+        check = None
+    if check is not None:
+        report.add(Row(name, ms(check), f"jpegtran {ms(reference)}", f"{check / reference:.2f}",
+                       "-", INFO))  # fmt: skip
+    if check is not None and unverified is not None:
+        floor = unverified + check
+        label, versus = "  transform --no-verify + the check alone", f"jpegtran {ms(reference)}"
+        report.add(Row(label, ms(floor), versus, f"{floor / reference:.2f}", "-", INFO))
     name = "  transform --codec all"
     if lepton_cpp is None:
         note = f"skipped: no C++ Lepton (--lepton-cpp PATH or ${LEPTON_CPP_ENV})"
@@ -491,10 +537,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         reference = bench_jpegtran(report, source, theirs, args.repeat)
         bench_in_process(report, data, args.repeat, reference)
         bench_rotate(report, source, data, Path(tmp) / "rotated.jpg", args.repeat)
-        transformed = bench_transform(report, cli, source, ours, args.repeat, reference)
+        unverified = bench_transform(report, cli, source, ours, args.repeat, reference)
+        transformed = unverified is not None
         verified = Path(tmp) / "verified.jpg"
         lepton_cpp = find_lepton_cpp(args.lepton_cpp)
-        bench_verified(report, cli, source, verified, args.repeat, reference, lepton_cpp)
+        bench_verified(report, cli, source, verified, args.repeat, reference, lepton_cpp,
+                       unverified)  # fmt: skip
         version = bench_startup(report, cli, args.repeat)
         bench_memory(report, source, Path(tmp) / "scratch.jpg")
         if transformed:
