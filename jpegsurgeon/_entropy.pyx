@@ -1720,28 +1720,32 @@ cdef inline void arith_settle(Encoder* e) noexcept nogil:
 
 
 cdef inline void arith_encode(Encoder* e, uint16_t* bin, int bit) noexcept nogil:
-    """Code one binary decision with the statistics in `bin` (T.81 D.1.2-D.1.6)."""
+    """Code one binary decision with the statistics in `bin` (T.81 D.1.2-D.1.6).
+
+    Without a branch on the decision: both outcomes are computed and the
+    right one selected, since whether a decision is the MPS or the LPS, and
+    whether it renormalizes, are what a branch predictor guesses worst.
+    """
     cdef ArithmeticCoder* s = &e.arith
-    cdef uint32_t sense = bin[0] & 0x80
-    cdef uint32_t row = STATE_ROW[bin[0] & 0x7F]
+    cdef uint32_t state = bin[0]
+    cdef uint32_t row = STATE_ROW[state & 0x7F]
     cdef int64_t qe = row & 0xFFFF
-    cdef int64_t byte
+    cdef int64_t rest = s.a - qe
+    cdef int64_t lps = (<uint32_t>bit) ^ (state >> 7)
+    # The upper part of the interval (C moves past the lower) goes to an LPS,
+    # or to the MPS when the conditional exchange swaps the two (D.1.3, D.1.4).
+    cdef int64_t upper = lps ^ (rest < qe)
+    # After an LPS the state moves (and the MPS sense may switch); after an
+    # MPS only when A falls below 0x8000, that is, when it renormalizes.
+    cdef uint32_t after_lps = (state & 0x80) ^ ((row >> 16) & 0xFF)
+    cdef uint32_t after_mps = ((state & 0x80) | (row >> 24)) if rest < 0x8000 else state
     cdef int shift
-    s.a -= qe
-    if bit != <int>(sense >> 7):
-        if s.a >= qe:  # else the LPS is the larger part: conditional exchange
-            s.c += s.a
-            s.a = qe
-        bin[0] = <uint16_t>(sense ^ ((row >> 16) & 0xFF))
-    else:
-        if s.a >= 0x8000:
-            return
-        if s.a < qe:  # conditional exchange
-            s.c += s.a
-            s.a = qe
-        bin[0] = <uint16_t>(sense | (row >> 24))
-    # renormalize: shift until A >= 0x8000, a byte out whenever CT runs out
-    # (the shifts of T.81's bit-at-a-time loop, taken up to CT at a time)
+    cdef int64_t byte
+    s.c += rest & -upper
+    s.a = qe if upper else rest
+    bin[0] = <uint16_t>(after_lps if lps else after_mps)
+    # renormalize: shift until A >= 0x8000 (no shift when it is), a byte out
+    # whenever CT runs out (T.81's bit-at-a-time loop, up to CT at a time)
     shift = 16 - bit_length_nonzero(<uint32_t>s.a)
     while shift >= s.ct:
         s.a <<= s.ct
