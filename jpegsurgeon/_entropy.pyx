@@ -1360,7 +1360,6 @@ cdef struct ArithmeticCoder:
     # one cannot alias the registers above: they stay in CPU registers)
     uint16_t dc_stats[4][64]
     uint16_t ac_stats[4][256]
-    uint16_t fixed            # the fixed 0.5 probability bin
     int dc_context[4]         # per scan component: conditioning of its next DC
     int dc_table[4]           # per scan component
     int ac_table[4]
@@ -1740,18 +1739,35 @@ cdef inline void arith_encode(Encoder* e, uint16_t* bin, int bit) noexcept nogil
     cdef uint32_t after_lps = (state & 0x80) ^ ((row >> 16) & 0xFF)
     cdef uint32_t after_mps = ((state & 0x80) | (row >> 24)) if rest < 0x8000 else state
     cdef int shift
-    cdef int64_t byte
     s.c += rest & -upper
     s.a = qe if upper else rest
     bin[0] = <uint16_t>(after_lps if lps else after_mps)
-    # renormalize: shift until A >= 0x8000 (no shift when it is), a byte out
-    # whenever CT runs out (T.81's bit-at-a-time loop, up to CT at a time)
+    # renormalize: shift until A >= 0x8000 (no shift when it is); the whole
+    # bytes this pushes out of C's low 19 bits go out a few at a time
     shift = 16 - bit_length_nonzero(<uint32_t>s.a)
-    while shift >= s.ct:
-        s.a <<= s.ct
-        s.c <<= s.ct
-        shift -= s.ct
-        byte = s.c >> 19
+    s.a <<= shift
+    s.c <<= shift
+    s.ct -= shift
+    if s.ct <= -16:
+        arith_flush_bytes(e)
+
+
+cdef void arith_flush_bytes(Encoder* e) noexcept nogil:
+    """Write out the whole bytes C holds above its low 19 bits, oldest first.
+
+    T.81's coder (and libjpeg's) takes a byte out each time CT runs out;
+    here CT goes on below zero, C keeping the whole bytes above the next
+    partial one, and they go out three or four at a time: one rarely taken
+    branch in the coding step instead of one every eight bits or so.  A
+    carry from the additions to C runs through the bytes still held in it
+    by itself; only one out of the oldest reaches the byte held back.
+    """
+    cdef ArithmeticCoder* s = &e.arith
+    cdef int extra = -s.ct  # bits shifted in since the oldest byte was whole
+    cdef int position = 19 + extra  # that byte's lowest bit
+    cdef int64_t byte
+    while position >= 19:
+        byte = s.c >> position
         if byte > 0xFF:
             arith_carry_out(e)
             s.held = <int>(byte & 0xFF)
@@ -1760,17 +1776,26 @@ cdef inline void arith_encode(Encoder* e, uint16_t* bin, int bit) noexcept nogil
         else:
             arith_settle(e)
             s.held = <int>byte
-        s.c &= 0x7FFFF
-        s.ct = 8
-    s.a <<= shift
-    s.c <<= shift
-    s.ct -= shift
+        s.c &= (<int64_t>1 << position) - 1
+        position -= 8
+    s.ct = 8 - (extra & 7)
+
+
+cdef inline void arith_encode_fixed(Encoder* e, int bit) noexcept nogil:
+    """A decision at T.81's fixed probability 0.5 (signs, refinement bits): a
+    state that never changes, so a constant the compiler folds in, not a bin
+    loaded and stored for each."""
+    cdef uint16_t fixed = FIXED_STATE
+    arith_encode(e, &fixed, bit)
 
 
 cdef void arith_finish(Encoder* e) noexcept nogil:
     """Terminate the interval (T.81 D.1.8) with the fewest bytes, as libjpeg does."""
     cdef ArithmeticCoder* s = &e.arith
-    cdef int64_t base = (s.a - 1 + s.c) & 0xFFFF0000LL
+    cdef int64_t base
+    if s.ct <= 0:  # whole bytes still in C: out first
+        arith_flush_bytes(e)
+    base = (s.a - 1 + s.c) & 0xFFFF0000LL
     # the value in the final interval with the most trailing zero bits
     s.c = base + 0x8000 if base < s.c else base
     s.c <<= s.ct
@@ -1789,6 +1814,7 @@ cdef inline void arith_ladder(Encoder* e, uint16_t* st, int m, int v) noexcept n
     """T.81 F.8 and F.9: climb the category ladder from bin `st`, m being the
     category reached so far, until m is v's top bit; then code v's bits below
     it with the bins 14 further on."""
+    cdef uint16_t bits_bin
     while (m << 1) <= v:
         arith_encode(e, st, 1)
         m <<= 1
@@ -1796,9 +1822,13 @@ cdef inline void arith_ladder(Encoder* e, uint16_t* st, int m, int v) noexcept n
     arith_encode(e, st, 0)
     st += 14
     m >>= 1
+    # every bit below the top one codes with the same bin: keep it in a local
+    # (a register) for the run, rather than store and reload it per bit
+    bits_bin = st[0]
     while m:
-        arith_encode(e, st, 1 if m & v else 0)
+        arith_encode(e, &bits_bin, 1 if m & v else 0)
         m >>= 1
+    st[0] = bits_bin
 
 
 cdef void arith_dc(Encoder* e, int value, int comp) noexcept nogil:
@@ -1863,7 +1893,7 @@ cdef void arith_ac_first(Encoder* e, const int16_t* blk, int comp, int ss, int s
             fail_with(e, 1, value)
             return
         arith_encode(e, st + 1, 1)
-        arith_encode(e, &s.fixed, 1 if value < 0 else 0)
+        arith_encode_fixed(e, 1 if value < 0 else 0)
         st += 2
         v -= 1
         if v == 0:
@@ -1905,7 +1935,7 @@ cdef void arith_ac_refine(Encoder* e, const int16_t* blk, int comp) noexcept nog
                     arith_encode(e, st + 2, v & 1)
                 else:
                     arith_encode(e, st + 1, 1)
-                    arith_encode(e, &s.fixed, 1 if value < 0 else 0)
+                    arith_encode_fixed(e, 1 if value < 0 else 0)
                 break
             arith_encode(e, st + 1, 0)
             st += 3
@@ -1922,7 +1952,7 @@ cdef void arith_block(Encoder* e, const int16_t* blk, int comp) noexcept nogil:
     elif e.kind == DC_FIRST:
         arith_dc(e, blk[0] >> e.al, comp)
     elif e.kind == DC_REFINE:
-        arith_encode(e, &e.arith.fixed, (blk[0] >> e.al) & 1)
+        arith_encode_fixed(e, (blk[0] >> e.al) & 1)
     elif e.kind == AC_FIRST:
         arith_ac_first(e, blk, comp, e.ss, e.se, e.al)
     else:
@@ -2167,7 +2197,6 @@ def encode_arithmetic_scan(tuple arrays, const int32_t[:, ::1] slots, int mcus_w
             e.arith.dc_l[i] = conditioning[i]
             e.arith.dc_u[i] = conditioning[4 + i]
             e.arith.ac_k[i] = conditioning[8 + i]
-        e.arith.fixed = FIXED_STATE
         with nogil:
             status = run_scan(e, &lay, mcus_wide, mcus_high, restart_interval)
         return finish_encoder(e, status)
