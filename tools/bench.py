@@ -21,6 +21,9 @@ Measures, in one run and side by side with the reference, on one input file
                       cycles of the finished output, timed inside a child
                       that has imported everything) and the --no-verify time
                       plus it: a floor the default transform cannot go under.
+                      The whole-process rows take their runs in turn with
+                      jpegtran's and compare with the jpegtran runs made
+                      alongside (their reference column says which).
                       ``--codec all`` with $JPEGSURGEON_LEPTON_CPP set in the
                       child's environment, so that the C++ Lepton runs too,
                       for context (skipped, with a note, when no C++ Lepton
@@ -88,6 +91,7 @@ from benchkit import (
     Row,
     RowReport,
     add_common_arguments,
+    alternating_medians,
     codec_versions,
     compile_bytecode,
     find_cli,
@@ -235,14 +239,22 @@ def bench_transform(
     out_path: Path,
     repeat: int,
     reference: float | None,
+    jpegtran: tuple[list[str], Path] | None = None,
 ) -> float | None:
-    """The --no-verify whole process, in seconds (None when not measured)."""
+    """The --no-verify whole process, in seconds (None when not measured);
+    its runs alternate with jpegtran's (`jpegtran`: the command and where its
+    output goes), and the row compares with the jpegtran runs made alongside."""
     # The target compares the codec with jpegtran's, so the Lepton check that
     # transform runs by default is left out here and timed on its own below.
     name = "whole-process transform --no-verify"
     command = [*cli, "transform", str(source), str(out_path)]
     try:
-        seconds = median_child_seconds([*command, "--no-verify"], repeat)
+        if jpegtran is not None and reference is not None:
+            seconds, reference = alternating_medians(
+                [([*command, "--no-verify"], None), jpegtran], repeat
+            )
+        else:
+            seconds = median_child_seconds([*command, "--no-verify"], repeat)
         verified = median_child_seconds([*command, "--cycles", "1"], max(1, repeat // 2))
     except (MeasurementError, OSError) as error:
         report.error(name, error)
@@ -292,13 +304,18 @@ def bench_verified(
     reference: float | None,
     lepton_cpp: str | None,
     unverified: float | None = None,
+    jpegtran: tuple[list[str], Path] | None = None,
 ) -> None:
-    """The default transform (three Lepton cycles) against jpegtran, the
-    check alone and the floor it sets, and --codec all."""
+    """The default transform (three Lepton cycles) against jpegtran (runs
+    alternating with jpegtran's when `jpegtran` gives its command), the check
+    alone and the floor it sets, and --codec all."""
     name = "whole-process transform (default: lepton, 3 cycles)"
     command = [*cli, "transform", str(source), str(scratch)]
     try:
-        seconds = median_child_seconds(command, repeat)
+        if jpegtran is not None and reference is not None:
+            seconds, reference = alternating_medians([(command, None), jpegtran], repeat)
+        else:
+            seconds = median_child_seconds(command, repeat)
     except (MeasurementError, OSError) as error:
         report.error(name, error)
         return
@@ -537,12 +554,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         reference = bench_jpegtran(report, source, theirs, args.repeat)
         bench_in_process(report, data, args.repeat, reference)
         bench_rotate(report, source, data, Path(tmp) / "rotated.jpg", args.repeat)
-        unverified = bench_transform(report, cli, source, ours, args.repeat, reference)
+        alongside = None
+        if reference is not None:  # jpegtran ran: the whole-process rows take turns with it
+            alongside = ([find_jpegtran(), "-optimize", "-copy", "none", str(source)], theirs)
+        unverified = bench_transform(report, cli, source, ours, args.repeat, reference, alongside)
         transformed = unverified is not None
         verified = Path(tmp) / "verified.jpg"
         lepton_cpp = find_lepton_cpp(args.lepton_cpp)
         bench_verified(report, cli, source, verified, args.repeat, reference, lepton_cpp,
-                       unverified)  # fmt: skip
+                       unverified, alongside)  # fmt: skip
         version = bench_startup(report, cli, args.repeat)
         bench_memory(report, source, Path(tmp) / "scratch.jpg")
         if transformed:

@@ -104,6 +104,23 @@ def median_child_seconds(
     return statistics.median(run_child(cmd, stdout_path, env).seconds for _ in range(repeat))
 
 
+def alternating_medians(
+    commands: Sequence[tuple[Sequence[str], str | os.PathLike | None]],
+    repeat: int,
+    env: Mapping[str, str] | None = None,
+) -> list[float]:
+    """Median wall time of each (cmd, stdout_path), their runs taken in turn
+    after one warm-up each, so that the machine's speed drifting during the
+    measurement falls on every command alike."""
+    for cmd, stdout_path in commands:
+        run_child(cmd, stdout_path, env)
+    runs: list[list[float]] = [[] for _ in commands]
+    for _ in range(repeat):
+        for times, (cmd, stdout_path) in zip(runs, commands):
+            times.append(run_child(cmd, stdout_path, env).seconds)
+    return [statistics.median(times) for times in runs]
+
+
 def timed(func: Callable[[], object]) -> float:
     start = time.perf_counter()
     func()
