@@ -1345,16 +1345,23 @@ cdef struct Failure:
     int value  # the value or the symbol
 
 
-cdef struct ArithmeticCoder:
-    # T.81 D.1 encoder registers, laid out as libjpeg's jcarith.c keeps them:
-    # C with three spacer bits above the output byte, the last byte held back
-    # (it may still take a carry), stacked 0xFF bytes and pending zero bytes
-    # (dropped if nothing follows them: "Pacman" termination, T.81 D.1.8).
-    int64_t c
+cdef struct CoderRegisters:
+    # T.81 D.1's A, C and CT, as libjpeg's jcarith.c keeps them: C with three
+    # spacer bits above the output byte.  A block coder copies them into a
+    # local for the block, which the compiler keeps in CPU registers: left in
+    # the encoder, they would go to memory and back at every decision.
     int64_t a
+    int64_t c
+    int ct
+
+
+cdef struct ArithmeticCoder:
+    # The encoder: its registers, the last byte held back (it may still take
+    # a carry), stacked 0xFF bytes and pending zero bytes (dropped if nothing
+    # follows them: "Pacman" termination, T.81 D.1.8).
+    CoderRegisters regs
     int64_t stacked_ff
     int64_t pending_zeros
-    int ct
     int held            # the byte held back, -1 for none
     # statistics bins: MPS sense << 7 | state index (16-bit, so that storing
     # one cannot alias the registers above: they stay in CPU registers)
@@ -1718,18 +1725,18 @@ cdef inline void arith_settle(Encoder* e) noexcept nogil:
             s.stacked_ff -= 1
 
 
-cdef inline void arith_encode(Encoder* e, uint16_t* bin, int bit) noexcept nogil:
+cdef inline void arith_encode(Encoder* e, CoderRegisters* r, uint16_t* bin,
+                              int bit) noexcept nogil:
     """Code one binary decision with the statistics in `bin` (T.81 D.1.2-D.1.6).
 
     Without a branch on the decision: both outcomes are computed and the
     right one selected, since whether a decision is the MPS or the LPS, and
     whether it renormalizes, are what a branch predictor guesses worst.
     """
-    cdef ArithmeticCoder* s = &e.arith
     cdef uint32_t state = bin[0]
     cdef uint32_t row = STATE_ROW[state & 0x7F]
     cdef int64_t qe = row & 0xFFFF
-    cdef int64_t rest = s.a - qe
+    cdef int64_t rest = r.a - qe
     cdef int64_t lps = (<uint32_t>bit) ^ (state >> 7)
     # The upper part of the interval (C moves past the lower) goes to an LPS,
     # or to the MPS when the conditional exchange swaps the two (D.1.3, D.1.4).
@@ -1739,20 +1746,20 @@ cdef inline void arith_encode(Encoder* e, uint16_t* bin, int bit) noexcept nogil
     cdef uint32_t after_lps = (state & 0x80) ^ ((row >> 16) & 0xFF)
     cdef uint32_t after_mps = ((state & 0x80) | (row >> 24)) if rest < 0x8000 else state
     cdef int shift
-    s.c += rest & -upper
-    s.a = qe if upper else rest
+    r.c += rest & -upper
+    r.a = qe if upper else rest
     bin[0] = <uint16_t>(after_lps if lps else after_mps)
     # renormalize: shift until A >= 0x8000 (no shift when it is); the whole
     # bytes this pushes out of C's low 19 bits go out a few at a time
-    shift = 16 - bit_length_nonzero(<uint32_t>s.a)
-    s.a <<= shift
-    s.c <<= shift
-    s.ct -= shift
-    if s.ct <= -16:
-        arith_flush_bytes(e)
+    shift = 16 - bit_length_nonzero(<uint32_t>r.a)
+    r.a <<= shift
+    r.c <<= shift
+    r.ct -= shift
+    if r.ct <= -16:
+        arith_flush_bytes(e, r)
 
 
-cdef void arith_flush_bytes(Encoder* e) noexcept nogil:
+cdef inline void arith_flush_bytes(Encoder* e, CoderRegisters* r) noexcept nogil:
     """Write out the whole bytes C holds above its low 19 bits, oldest first.
 
     T.81's coder (and libjpeg's) takes a byte out each time CT runs out;
@@ -1763,11 +1770,11 @@ cdef void arith_flush_bytes(Encoder* e) noexcept nogil:
     by itself; only one out of the oldest reaches the byte held back.
     """
     cdef ArithmeticCoder* s = &e.arith
-    cdef int extra = -s.ct  # bits shifted in since the oldest byte was whole
+    cdef int extra = -r.ct  # bits shifted in since the oldest byte was whole
     cdef int position = 19 + extra  # that byte's lowest bit
     cdef int64_t byte
     while position >= 19:
-        byte = s.c >> position
+        byte = r.c >> position
         if byte > 0xFF:
             arith_carry_out(e)
             s.held = <int>(byte & 0xFF)
@@ -1776,57 +1783,58 @@ cdef void arith_flush_bytes(Encoder* e) noexcept nogil:
         else:
             arith_settle(e)
             s.held = <int>byte
-        s.c &= (<int64_t>1 << position) - 1
+        r.c &= (<int64_t>1 << position) - 1
         position -= 8
-    s.ct = 8 - (extra & 7)
+    r.ct = 8 - (extra & 7)
 
 
-cdef inline void arith_encode_fixed(Encoder* e, int bit) noexcept nogil:
+cdef inline void arith_encode_fixed(Encoder* e, CoderRegisters* r, int bit) noexcept nogil:
     """A decision at T.81's fixed probability 0.5 (signs, refinement bits): a
     state that never changes, so a constant the compiler folds in, not a bin
     loaded and stored for each."""
     cdef uint16_t fixed = FIXED_STATE
-    arith_encode(e, &fixed, bit)
+    arith_encode(e, r, &fixed, bit)
 
 
 cdef void arith_finish(Encoder* e) noexcept nogil:
     """Terminate the interval (T.81 D.1.8) with the fewest bytes, as libjpeg does."""
-    cdef ArithmeticCoder* s = &e.arith
+    cdef CoderRegisters* r = &e.arith.regs
     cdef int64_t base
-    if s.ct <= 0:  # whole bytes still in C: out first
-        arith_flush_bytes(e)
-    base = (s.a - 1 + s.c) & 0xFFFF0000LL
+    if r.ct <= 0:  # whole bytes still in C: out first
+        arith_flush_bytes(e, r)
+    base = (r.a - 1 + r.c) & 0xFFFF0000LL
     # the value in the final interval with the most trailing zero bits
-    s.c = base + 0x8000 if base < s.c else base
-    s.c <<= s.ct
-    if s.c & 0xF8000000LL:
+    r.c = base + 0x8000 if base < r.c else base
+    r.c <<= r.ct
+    if r.c & 0xF8000000LL:
         arith_carry_out(e)
     else:
         arith_settle(e)
-    if s.c & 0x7FFF800LL:  # final bytes only when not zero
+    if r.c & 0x7FFF800LL:  # final bytes only when not zero
         arith_release_zeros(e)
-        arith_put_stuffed(e, <int>((s.c >> 19) & 0xFF))
-        if s.c & 0x7F800:
-            arith_put_stuffed(e, <int>((s.c >> 11) & 0xFF))
+        arith_put_stuffed(e, <int>((r.c >> 19) & 0xFF))
+        if r.c & 0x7F800:
+            arith_put_stuffed(e, <int>((r.c >> 11) & 0xFF))
 
 
-cdef inline void arith_ladder(Encoder* e, uint16_t* st, int m, int v) noexcept nogil:
+cdef inline void arith_ladder(Encoder* e, CoderRegisters* r, uint16_t* st, int m,
+                              int v) noexcept nogil:
     """T.81 F.8 and F.9: climb the category ladder from bin `st`, m being the
     category reached so far, until m is v's top bit; then code v's bits below
     it with the bins 14 further on."""
     cdef uint16_t bits_bin
     while (m << 1) <= v:
-        arith_encode(e, st, 1)
+        arith_encode(e, r, st, 1)
         m <<= 1
         st += 1
-    arith_encode(e, st, 0)
+    arith_encode(e, r, st, 0)
     st += 14
     m >>= 1
     # every bit below the top one codes with the same bin: keep it in a local
     # (a register) for the run, rather than store and reload it per bit
     bits_bin = st[0]
     while m:
-        arith_encode(e, &bits_bin, 1 if m & v else 0)
+        arith_encode(e, r, &bits_bin, 1 if m & v else 0)
         m >>= 1
     st[0] = bits_bin
 
@@ -1835,46 +1843,51 @@ cdef void arith_dc(Encoder* e, int value, int comp) noexcept nogil:
     """T.81 F.1.4.1: the difference of value from the component's last, with
     the conditioning of the last difference's size and sign."""
     cdef ArithmeticCoder* s = &e.arith
+    cdef CoderRegisters r = s.regs
     cdef int table = s.dc_table[comp]
     cdef uint16_t* st = &s.dc_stats[table][s.dc_context[comp]]
     cdef int v = value - e.last_dc[comp], m
     if v == 0:
-        arith_encode(e, st, 0)
+        arith_encode(e, &r, st, 0)
         s.dc_context[comp] = 0
+        s.regs = r
         return
     if bit_length(v if v > 0 else -v) > e.max_category + 1:
         fail_with(e, 3, v)
+        s.regs = r
         return
     e.last_dc[comp] = value
-    arith_encode(e, st, 1)
+    arith_encode(e, &r, st, 1)
     if v > 0:
-        arith_encode(e, st + 1, 0)
+        arith_encode(e, &r, st + 1, 0)
         st += 2
         s.dc_context[comp] = 4
     else:
         v = -v
-        arith_encode(e, st + 1, 1)
+        arith_encode(e, &r, st + 1, 1)
         st += 3
         s.dc_context[comp] = 8
     v -= 1
     if v == 0:
-        arith_encode(e, st, 0)
+        arith_encode(e, &r, st, 0)
         m = 0
     else:
-        arith_encode(e, st, 1)
-        arith_ladder(e, &s.dc_stats[table][20], 1, v)
+        arith_encode(e, &r, st, 1)
+        arith_ladder(e, &r, &s.dc_stats[table][20], 1, v)
         m = 1 << (bit_length_nonzero(v) - 1)
     # F.1.4.4.1.2: small differences condition the next one as zero, large ones apart
     if m < ((1 << s.dc_l[table]) >> 1):
         s.dc_context[comp] = 0
     elif m > ((1 << s.dc_u[table]) >> 1):
         s.dc_context[comp] += 8
+    s.regs = r
 
 
 cdef void arith_ac_first(Encoder* e, const int16_t* blk, int comp, int ss, int se,
                          int al) noexcept nogil:
     """T.81 F.1.4.2 (a whole sequential block, ss = 1, al = 0) and G.1.3.2."""
     cdef ArithmeticCoder* s = &e.arith
+    cdef CoderRegisters r = s.regs
     cdef int table = s.ac_table[comp]
     cdef uint16_t* st
     cdef uint64_t seen = zigzag_mask(magnitude_mask(blk, 1 << al), ss, se)
@@ -1882,38 +1895,41 @@ cdef void arith_ac_first(Encoder* e, const int16_t* blk, int comp, int ss, int s
     k = ss
     while k <= end:
         st = &s.ac_stats[table][3 * (k - 1)]
-        arith_encode(e, st, 0)  # not the end of the block yet
+        arith_encode(e, &r, st, 0)  # not the end of the block yet
         while not (seen >> k) & 1:  # zero coefficients up to the next one seen
-            arith_encode(e, st + 1, 0)
+            arith_encode(e, &r, st + 1, 0)
             st += 3
             k += 1
         value = blk[ZZ[k]]
         v = (value if value >= 0 else -value) >> al
         if bit_length_nonzero(v) > e.max_category:
             fail_with(e, 1, value)
+            s.regs = r
             return
-        arith_encode(e, st + 1, 1)
-        arith_encode_fixed(e, 1 if value < 0 else 0)
+        arith_encode(e, &r, st + 1, 1)
+        arith_encode_fixed(e, &r, 1 if value < 0 else 0)
         st += 2
         v -= 1
         if v == 0:
-            arith_encode(e, st, 0)
+            arith_encode(e, &r, st, 0)
         elif v == 1:
-            arith_encode(e, st, 1)
-            arith_ladder(e, st, 1, 1)
+            arith_encode(e, &r, st, 1)
+            arith_ladder(e, &r, st, 1, 1)
         else:  # the second step is the same bin, then the ladder of the band
-            arith_encode(e, st, 1)
-            arith_encode(e, st, 1)
-            arith_ladder(e, &s.ac_stats[table][189 if k <= s.ac_k[table] else 217], 2, v)
+            arith_encode(e, &r, st, 1)
+            arith_encode(e, &r, st, 1)
+            arith_ladder(e, &r, &s.ac_stats[table][189 if k <= s.ac_k[table] else 217], 2, v)
         k += 1
     if k <= se:
-        arith_encode(e, &s.ac_stats[table][3 * (k - 1)], 1)
+        arith_encode(e, &r, &s.ac_stats[table][3 * (k - 1)], 1)
+    s.regs = r
 
 
 cdef void arith_ac_refine(Encoder* e, const int16_t* blk, int comp) noexcept nogil:
     """T.81 G.1.3.3: a bit more of the coefficients already nonzero, and the
     sign of those that become nonzero now."""
     cdef ArithmeticCoder* s = &e.arith
+    cdef CoderRegisters r = s.regs
     cdef int table = s.ac_table[comp]
     cdef uint16_t* st
     cdef uint64_t seen = zigzag_mask(magnitude_mask(blk, 1 << e.al), e.ss, e.se)
@@ -1926,23 +1942,24 @@ cdef void arith_ac_refine(Encoder* e, const int16_t* blk, int comp) noexcept nog
     while k <= end:
         st = &s.ac_stats[table][3 * (k - 1)]
         if k > previous_end:
-            arith_encode(e, st, 0)
+            arith_encode(e, &r, st, 0)
         while True:
             value = blk[ZZ[k]]
             v = (value if value >= 0 else -value) >> e.al
             if v:
                 if v >> 1:  # already nonzero: its next bit
-                    arith_encode(e, st + 2, v & 1)
+                    arith_encode(e, &r, st + 2, v & 1)
                 else:
-                    arith_encode(e, st + 1, 1)
-                    arith_encode_fixed(e, 1 if value < 0 else 0)
+                    arith_encode(e, &r, st + 1, 1)
+                    arith_encode_fixed(e, &r, 1 if value < 0 else 0)
                 break
-            arith_encode(e, st + 1, 0)
+            arith_encode(e, &r, st + 1, 0)
             st += 3
             k += 1
         k += 1
     if k <= e.se:
-        arith_encode(e, &s.ac_stats[table][3 * (k - 1)], 1)
+        arith_encode(e, &r, &s.ac_stats[table][3 * (k - 1)], 1)
+    s.regs = r
 
 
 cdef void arith_block(Encoder* e, const int16_t* blk, int comp) noexcept nogil:
@@ -1952,7 +1969,7 @@ cdef void arith_block(Encoder* e, const int16_t* blk, int comp) noexcept nogil:
     elif e.kind == DC_FIRST:
         arith_dc(e, blk[0] >> e.al, comp)
     elif e.kind == DC_REFINE:
-        arith_encode_fixed(e, (blk[0] >> e.al) & 1)
+        arith_encode_fixed(e, &e.arith.regs, (blk[0] >> e.al) & 1)
     elif e.kind == AC_FIRST:
         arith_ac_first(e, blk, comp, e.ss, e.se, e.al)
     else:
@@ -1983,11 +2000,11 @@ cdef void start_interval(Encoder* e) noexcept nogil:
                 memset(s.dc_stats[s.dc_table[i]], 0, sizeof(s.dc_stats[0]))
             if uses_ac(e.kind):
                 memset(s.ac_stats[s.ac_table[i]], 0, sizeof(s.ac_stats[0]))
-        s.c = 0
-        s.a = 0x10000
+        s.regs.c = 0
+        s.regs.a = 0x10000
         s.stacked_ff = 0
         s.pending_zeros = 0
-        s.ct = 11
+        s.regs.ct = 11
         s.held = -1
 
 
