@@ -9,8 +9,8 @@ COMPILE_ARGS = ["-O3"]
 if "gcc" in (sysconfig.get_config_var("CC") or ""):
     # The arithmetic coder's step is called from a dozen places in large
     # block coders; gcc's default limits leave it out of line in some, and
-    # inlining it everywhere makes the coders 6-9% faster.  gcc only: clang
-    # names its limits differently.
+    # inlining it everywhere makes the coders faster (tools/bench_layouts.py).
+    # gcc only: clang names its limits differently.
     COMPILE_ARGS += [
         "--param", "max-inline-insns-single=2000",
         "--param", "max-inline-insns-auto=500",
