@@ -30,21 +30,10 @@ def read(source: str | os.PathLike | bytes, limits: Limits | None = None) -> Jpe
     Raises JpegError (with the file name and byte offset) for input that
     cannot be read, or that asks for more than `limits` allow.
     """
-    from .errors import JpegError
     from .limits import DEFAULT_LIMITS
-    from .reader import read_image
+    from .reader import read_source
 
-    limits = limits or DEFAULT_LIMITS
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return read_image(bytes(source), limits)
-    from .fileio import read_input
-
-    name = os.fspath(source)
-    data = read_input(name, limits)
-    try:
-        return read_image(data, limits)
-    except JpegError as error:
-        raise error.located("<stdin>" if name == "-" else name) from None
+    return read_source(source, limits or DEFAULT_LIMITS)[0]
 
 
 def write(

@@ -106,16 +106,16 @@ class BaselineCounts:
         return cls(tuple(tally[p, 0] for p in order), tuple(tally[p, 1] for p in order))
 
 
-def decode(image: JpegImage, data: bytes, *, counts: bool = False) -> BaselineCounts | None:
+def decode(image: JpegImage, data: bytes, *, with_counts: bool = False) -> BaselineCounts | None:
     """Fill every component's coefficient array from the scans, in file order.
 
-    With `counts`, returns the symbol counts of a baseline re-encoding when
-    the decoder could take them on the way (see BaselineCounts); else None.
+    With `with_counts`, returns the symbol counts of a baseline re-encoding
+    when the decoder could take them on the way (see BaselineCounts); else None.
     """
     frame = image.frame
     cache = _DecoderCache()
     buffer = np.frombuffer(data, np.uint8)
-    wanted, counts = counts, None
+    counts = None
     for number, scan in enumerate(image.scans, start=1):
         kind = scan_kind(frame, scan)
         slots, mcus_wide, mcus_high = scan_layout(frame, scan.component_indexes)
@@ -141,7 +141,7 @@ def decode(image: JpegImage, data: bytes, *, counts: bool = False) -> BaselineCo
                 cache.get(scan_table(scan, 1, t)) if needs_ac else None for t in scan.ac_table_ids
             )
             tally = None
-            if wanted and kind == ScanKind.SEQUENTIAL and len(image.scans) == 1:
+            if with_counts and kind == ScanKind.SEQUENTIAL and len(image.scans) == 1:
                 tally = np.zeros((len(arrays), 2, 257), np.int64)
             result = _entropy.decode_scan(
                 buffer, scan.data_offset, end, kind, scan.ss, scan.se, scan.ah, scan.al, arrays,

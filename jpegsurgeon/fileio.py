@@ -91,8 +91,8 @@ def read_input(path: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
             if len(data) < 2 or data[:2] != SOI:
                 what = "empty" if not data else f"starts with {data[:2].hex(' ')}, not FF D8 (SOI)"
                 raise JpegError(f"not a JPEG: {what}", offset=0, source=source)
-            if len(data) < limits.max_input_bytes and not (sized and len(data) <= status.st_size):
-                data += stream.read(limits.max_input_bytes - len(data))  # a stream, or grown
+            if not sized or len(data) > status.st_size:  # a stream, or a file grown since
+                data += stream.read(limits.max_input_bytes - len(data))
             if stream.read(1):
                 raise JpegError(
                     f"more than {limits.max_input_bytes} bytes (--max-input-bytes)", source=source

@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import JpegError
-from .fileio import read_input
 from .limits import DEFAULT_LIMITS, Limits
 from .model import JpegImage
 from .passes import PassCall, PassInfo, parse_spec, resolve, run_pipeline
-from .reader import read_image_and_counts
+from .reader import read_source
 from .writer import Layout, write_preserved, write_strict
 
 # A pass as the library takes it: "name:key=value,...", (name, {parameters}),
@@ -138,14 +137,8 @@ def transform(
     counts = None  # the decoder's symbol counts, good while the image is unchanged
     if isinstance(source, JpegImage):
         image, name = source, "<image>"
-    elif isinstance(source, (bytes, bytearray, memoryview)):
-        image, counts = read_image_and_counts(bytes(source), limits)
     else:
-        data = read_input(name, limits)
-        try:
-            image, counts = read_image_and_counts(data, limits)
-        except JpegError as error:
-            raise error.located("<stdin>" if name == "-" else name) from None
+        image, counts = read_source(source, limits, with_counts=True)  # errors name the file
     if strict and (image.warnings or image.truncated):
         problem = str(image.warnings[0]) if image.warnings else "the data ends early"
         raise JpegError(f"damaged input (--strict): {problem}", source=name)
