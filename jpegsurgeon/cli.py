@@ -82,8 +82,8 @@ def _keep_freed_memory() -> None:
     """Let glibc reuse freed coefficient arrays instead of unmapping them.
 
     Arrays of a few megabytes come from mmap and go back to the kernel when
-    freed, so every file of a batch pays its page faults again (half the
-    minor faults and half the system time of a batch).  Heap allocation up
+    freed, so every file of a batch pays its page faults again
+    (tools/bench_batch.py measures what that costs).  Heap allocation up
     to glibc's 32 MiB maximum, kept after free: a process that ends soon
     gives it all back then.  Elsewhere than glibc, nothing changes.
     """
@@ -103,8 +103,8 @@ def _keep_freed_memory() -> None:
 def run() -> None:
     """The installed `jpegsurgeon` command: main(), then leave at once.
 
-    Python's own exit tears every module down (some 30 ms with numpy
-    loaded, a large share of a short run); by the time main() returns,
+    Python's own exit tears every module down (with numpy loaded, a
+    noticeable share of a short run); by the time main() returns,
     every output is written and renamed into place and every worker joined,
     so the process flushes its two streams and ends without it.
     """
