@@ -44,6 +44,35 @@ cdef extern from *:
     static inline int js_bit_length_nonzero(uint32_t x) { return 32 - __builtin_clz(x); }
     static inline int js_ctz64(uint64_t x) { return __builtin_ctzll(x); }
     static inline int js_clz64(uint64_t x) { return __builtin_clzll(x); }
+    /* The arithmetic encoder's registers (T.81 D.1: A, C, CT), as libjpeg's
+       jcarith.c keeps them: C with three spacer bits above the output byte. */
+    typedef struct { int64_t a; int64_t c; int ct; } js_coder_registers;
+    /* One binary decision (T.81 D.1.2-D.1.6) coded with the statistics in
+       *bin, which holds the state index << 1 with the MPS sense above it, so
+       that *bin | bit indexes `decisions`: Qe (bits 0-15), the bin's next value
+       should the state move (16-24), and whether the bit is the LPS (26).
+       Every choice is a select, not a branch: whether a decision is the LPS,
+       and whether it renormalizes, are what a branch predictor guesses worst. */
+    static inline void js_arith_step(js_coder_registers* r, uint16_t* bin, uint32_t bit,
+                                     const uint32_t* decisions) {
+        uint32_t state = *bin;
+        uint32_t row = decisions[state | bit];
+        int64_t qe = row & 0xFFFF;
+        int64_t rest = r->a - qe;
+        uint32_t lps = row >> 26;
+        /* the upper part of the interval (C moves past the lower) goes to an
+           LPS, or to the MPS when the conditional exchange swaps the two */
+        uint32_t upper = lps ^ (uint32_t)(rest < qe);
+        /* the state moves after an LPS, after an MPS only when it renormalizes */
+        uint32_t moves = lps | (uint32_t)(rest < 0x8000);
+        *bin = (uint16_t)(moves ? ((row >> 16) & 0x1FF) : state);
+        int64_t a = upper ? qe : rest;
+        /* renormalize: shift until A >= 0x8000 (no shift when it is) */
+        int shift = __builtin_clz((uint32_t)a) - 16;
+        r->c = (r->c + (rest & -(int64_t)upper)) << shift;
+        r->a = a << shift;
+        r->ct -= shift;
+    }
     /* Bit i set when coefficient i (natural order) of the block is nonzero. */
     #if defined(__SSE2__)
     #include <emmintrin.h>
@@ -97,6 +126,15 @@ cdef extern from *:
     int clz64 "js_clz64"(uint64_t x) noexcept nogil
     uint64_t nonzero_mask "js_nonzero_mask"(const int16_t* blk) noexcept nogil
     uint64_t magnitude_mask "js_magnitude_mask"(const int16_t* blk, int threshold) noexcept nogil
+    ctypedef struct CoderRegisters "js_coder_registers":
+        # T.81 D.1's A, C and CT.  A block coder copies them into a local for
+        # the block, which the compiler keeps in CPU registers: left in the
+        # encoder, they would go to memory and back at every decision.
+        int64_t a
+        int64_t c
+        int ct
+    void arith_step "js_arith_step"(CoderRegisters* r, uint16_t* bin, uint32_t bit,
+                                    const uint32_t* decisions) noexcept nogil
 
 cdef enum:
     FAST_BITS = 10  # codes (with their magnitude bits) up to this long take one look-up
@@ -905,15 +943,23 @@ cdef uint16_t QE[114]
 cdef uint8_t NEXT_LPS[114]
 cdef uint8_t NEXT_MPS[114]
 cdef uint8_t SWITCH[114]
-# The same for the encoder, one word a state: Qe, then the next state after
-# an LPS with the MPS switch in its top bit, then the next after an MPS.
-cdef uint32_t STATE_ROW[114]
+# The same for the encoder, one word for each value of a bin (the state index
+# << 1, the MPS sense above it) and decision bit, as js_arith_step reads it:
+# Qe, the bin's value after a move (after an LPS: the next state and the MPS
+# sense switched where the table says; after an MPS: the next state), and
+# whether the bit is the LPS.
+cdef uint32_t DECISION_ROW[256 * 2]
 for _i, (_qe, _lps, _mps, _switch) in enumerate(_STATES):
     QE[_i] = _qe
     NEXT_LPS[_i] = _lps
     NEXT_MPS[_i] = _mps
     SWITCH[_i] = _switch
-    STATE_ROW[_i] = _qe | (_lps | _switch << 7) << 16 | _mps << 24
+for _sense in range(2):
+    for _i, (_qe, _lps, _mps, _switch) in enumerate(_STATES):
+        for _bit in range(2):
+            _next = (_sense ^ _switch) << 7 | _lps if _bit != _sense else _sense << 7 | _mps
+            DECISION_ROW[(_sense << 7 | _i) << 1 | _bit] = (
+                _qe | _next << 17 | (_bit != _sense) << 26)
 
 
 cdef struct Arithmetic:
@@ -1345,16 +1391,6 @@ cdef struct Failure:
     int value  # the value or the symbol
 
 
-cdef struct CoderRegisters:
-    # T.81 D.1's A, C and CT, as libjpeg's jcarith.c keeps them: C with three
-    # spacer bits above the output byte.  A block coder copies them into a
-    # local for the block, which the compiler keeps in CPU registers: left in
-    # the encoder, they would go to memory and back at every decision.
-    int64_t a
-    int64_t c
-    int ct
-
-
 cdef struct ArithmeticCoder:
     # The encoder: its registers, the last byte held back (it may still take
     # a carry), stacked 0xFF bytes and pending zero bytes (dropped if nothing
@@ -1363,8 +1399,9 @@ cdef struct ArithmeticCoder:
     int64_t stacked_ff
     int64_t pending_zeros
     int held            # the byte held back, -1 for none
-    # statistics bins: MPS sense << 7 | state index (16-bit, so that storing
-    # one cannot alias the registers above: they stay in CPU registers)
+    # statistics bins: MPS sense << 8 | state index << 1, as js_arith_step
+    # reads them (16-bit, so that storing one cannot alias the registers
+    # above: they stay in CPU registers)
     uint16_t dc_stats[4][64]
     uint16_t ac_stats[4][256]
     int dc_context[4]         # per scan component: conditioning of its next DC
@@ -1727,34 +1764,10 @@ cdef inline void arith_settle(Encoder* e) noexcept nogil:
 
 cdef inline void arith_encode(Encoder* e, CoderRegisters* r, uint16_t* bin,
                               int bit) noexcept nogil:
-    """Code one binary decision with the statistics in `bin` (T.81 D.1.2-D.1.6).
-
-    Without a branch on the decision: both outcomes are computed and the
-    right one selected, since whether a decision is the MPS or the LPS, and
-    whether it renormalizes, are what a branch predictor guesses worst.
-    """
-    cdef uint32_t state = bin[0]
-    cdef uint32_t row = STATE_ROW[state & 0x7F]
-    cdef int64_t qe = row & 0xFFFF
-    cdef int64_t rest = r.a - qe
-    cdef int64_t lps = (<uint32_t>bit) ^ (state >> 7)
-    # The upper part of the interval (C moves past the lower) goes to an LPS,
-    # or to the MPS when the conditional exchange swaps the two (D.1.3, D.1.4).
-    cdef int64_t upper = lps ^ (rest < qe)
-    # After an LPS the state moves (and the MPS sense may switch); after an
-    # MPS only when A falls below 0x8000, that is, when it renormalizes.
-    cdef uint32_t after_lps = (state & 0x80) ^ ((row >> 16) & 0xFF)
-    cdef uint32_t after_mps = ((state & 0x80) | (row >> 24)) if rest < 0x8000 else state
-    cdef int shift
-    r.c += rest & -upper
-    r.a = qe if upper else rest
-    bin[0] = <uint16_t>(after_lps if lps else after_mps)
-    # renormalize: shift until A >= 0x8000 (no shift when it is); the whole
-    # bytes this pushes out of C's low 19 bits go out a few at a time
-    shift = 16 - bit_length_nonzero(<uint32_t>r.a)
-    r.a <<= shift
-    r.c <<= shift
-    r.ct -= shift
+    """Code one binary decision with the statistics in `bin` (T.81 D.1.2-D.1.6,
+    in js_arith_step), then write out the whole bytes C has gathered, a few
+    at a time."""
+    arith_step(r, bin, bit, DECISION_ROW)
     if r.ct <= -16:
         arith_flush_bytes(e, r)
 
@@ -1792,7 +1805,7 @@ cdef inline void arith_encode_fixed(Encoder* e, CoderRegisters* r, int bit) noex
     """A decision at T.81's fixed probability 0.5 (signs, refinement bits): a
     state that never changes, so a constant the compiler folds in, not a bin
     loaded and stored for each."""
-    cdef uint16_t fixed = FIXED_STATE
+    cdef uint16_t fixed = FIXED_STATE << 1
     arith_encode(e, r, &fixed, bit)
 
 
