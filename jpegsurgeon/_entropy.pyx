@@ -601,6 +601,7 @@ cdef inline void decode_sequential_mcu(BitReader* br, Layout* lay, DecodeTable**
     cdef LocalBits b
     cdef int slot, k, s, sym, e, comp, diff, previous
     cdef int16_t* blk
+    cdef int64_t* dc_counts
     cdef int64_t* ac_counts = NULL
     cdef DecodeTable* tbl
     take_bits(&b, br)
@@ -619,10 +620,11 @@ cdef inline void decode_sequential_mcu(BitReader* br, Layout* lay, DecodeTable**
         last_dc[comp] += s
         blk[0] = <int16_t>last_dc[comp]
         if tally != NULL:
+            dc_counts = tally.counts + comp * 514  # the component's DC then AC counts
+            ac_counts = dc_counts + 257
             diff = blk[0] - tally.prev_dc[comp]
             tally.prev_dc[comp] = blk[0]
-            tally.counts[comp * 514 + bit_length(diff if diff >= 0 else -diff)] += 1
-            ac_counts = tally.counts + comp * 514 + 257
+            dc_counts[bit_length(diff if diff >= 0 else -diff)] += 1
         tbl = act[slot]
         k = 1
         sym = 0
@@ -954,8 +956,7 @@ for _i, (_qe, _lps, _mps, _switch) in enumerate(_STATES):
     NEXT_LPS[_i] = _lps
     NEXT_MPS[_i] = _mps
     SWITCH[_i] = _switch
-for _sense in range(2):
-    for _i, (_qe, _lps, _mps, _switch) in enumerate(_STATES):
+    for _sense in range(2):
         for _bit in range(2):
             _next = (_sense ^ _switch) << 7 | _lps if _bit != _sense else _sense << 7 | _mps
             DECISION_ROW[(_sense << 7 | _i) << 1 | _bit] = (

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import jpegsurgeon
 from jpegsurgeon import _entropy
 from jpegsurgeon.decoder import scan_layout
-from jpegsurgeon.reader import read_image_and_counts
+from jpegsurgeon.reader import read_source
 from jpegsurgeon.writer import write_strict
 
 READABLE = FIXTURE_FILES + CORPUS_FILES
@@ -44,7 +44,7 @@ def counted_by_writer(image) -> list[tuple[np.ndarray, np.ndarray]]:
 def test_counts_equal_the_writers_counting_pass(path):
     data = path.read_bytes()
     try:
-        image, counts = read_image_and_counts(data)
+        image, counts = read_source(data, with_counts=True)
     except jpegsurgeon.JpegError:
         pytest.skip("unreadable")
     frame = image.frame
@@ -70,7 +70,7 @@ def written(image, counts) -> bytes | str:
 def test_restart_input_counts_a_restart_free_output():
     # DC prediction restarts in the input, not in the output the counts are for
     path = next(p for p in FIXTURE_FILES if p.name.startswith("restart_5mcu"))
-    image, counts = read_image_and_counts(path.read_bytes())
+    image, counts = read_source(path.read_bytes(), with_counts=True)
     assert image.restart_interval and counts is not None
     assert np.array_equal(counts.dc[0], counts_dc_of(image, 0))
 
@@ -86,7 +86,7 @@ def test_a_second_scan_of_every_component_withholds_the_counts():
     data = path.read_bytes()
     scan = data[data.index(b"\xff\xda") : data.rindex(b"\xff\xd9")]
     doubled = data[: data.rindex(b"\xff\xd9")] + scan + b"\xff\xd9"
-    image, counts = read_image_and_counts(doubled)
+    image, counts = read_source(doubled, with_counts=True)
     assert len(image.scans) == 2 and counts is None
 
 
@@ -149,7 +149,7 @@ def one_block_jpeg(bits: str) -> bytes:
 )
 def test_counts_are_withheld_for_symbols_a_re_encoding_would_not_repeat(bits, canonical):
     data = one_block_jpeg(bits)
-    image, counts = read_image_and_counts(data)
+    image, counts = read_source(data, with_counts=True)
     assert not image.warnings
     assert (counts is not None) == canonical
     if counts is not None:
@@ -178,7 +178,7 @@ def test_counts_of_random_coefficients_equal_the_counting_pass(seed, density, bl
                                                               < density)  # fmt: skip
     coefficients[:rows, :cols] = values
     written = write_strict(image)
-    reread, counts = read_image_and_counts(written)
+    reread, counts = read_source(written, with_counts=True)
     assert counts is not None
     ((dc, ac),) = counted_by_writer(reread)
     assert np.array_equal(counts.dc[0], dc) and np.array_equal(counts.ac[0], ac)

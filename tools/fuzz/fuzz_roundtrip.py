@@ -18,13 +18,13 @@ with atheris.instrument_imports(include=["jpegsurgeon"]):
     import_package()
     import jpegsurgeon
     from jpegsurgeon.errors import JpegError
-    from jpegsurgeon.reader import read_image_and_counts
+    from jpegsurgeon.reader import read_source
     from jpegsurgeon.writer import write_strict
 
 
 def test_one_input(data: bytes) -> None:
     try:
-        image, counts = read_image_and_counts(data)
+        image, counts = read_source(data, with_counts=True)
         written = jpegsurgeon.write(image)
     except JpegError as error:
         check_message(error)
